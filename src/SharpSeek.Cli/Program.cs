@@ -1,0 +1,8 @@
+// sharpseek: the command-line entry point. Each verb lives in its own file under Verbs/ and exposes Create().
+using System.CommandLine;
+using SharpSeek.Cli.Verbs;
+
+var root = new RootCommand("SharpSeek: DeepSeek-V3 / R1 on commodity CPUs, in C#.");
+// verbs (one line each; keep sorted by the order users meet them)
+root.Subcommands.Add(InfoVerb.Create());
+return root.Parse(args).Invoke();
