@@ -5,4 +5,6 @@ using SharpSeek.Cli.Verbs;
 var root = new RootCommand("SharpSeek: DeepSeek-V3 / R1 on commodity CPUs, in C#.");
 // verbs (one line each; keep sorted by the order users meet them)
 root.Subcommands.Add(InfoVerb.Create());
+root.Subcommands.Add(LogitsVerb.Create());
+root.Subcommands.Add(GenerateVerb.Create());
 return root.Parse(args).Invoke();
