@@ -42,12 +42,12 @@ public sealed class Gate(DeepseekV3Config config, float[] weight, float[]? bias)
     {
         int groups = Config.NGroup, perGroup = choice.Length / groups;
         var groupScore = new float[groups];
+        Span<int> top2 = stackalloc int[2];
         for (int g = 0; g < groups; g++)
         {
             var s = choice.Slice(g * perGroup, perGroup);
             if (Config.TopkMethod == "noaux_tc")
             {
-                Span<int> top2 = stackalloc int[2];
                 Ops.TopK(s, top2);
                 groupScore[g] = s[top2[0]] + s[top2[1]];
             }

@@ -1,7 +1,7 @@
 // DeepSeek-V3 multi-token prediction module (V3 paper §2.2), stored as layer num_hidden_layers:
 //   h'_j = eh_proj([enorm(Emb(t_{j+1})) ; hnorm(h_j)])  → one decoder block → shared_head.norm → shared_head.head.
-// Concatenation order (embedding first) and h_j = the main model's final-normed hidden state follow vLLM's
-// deepseek_mtp, which runs the released weights; see tools/README.md.
+// Concatenation order (embedding first), h_j = the main model's final-normed hidden state, and the embedding of
+// position 0 zeroed all follow vLLM's deepseek_mtp, which runs the released weights; see tools/README.md.
 namespace SharpSeek.Model;
 
 public sealed class Mtp(float[] enorm, float[] hnorm, Linear ehProj, Block block, float[] norm, float[] embedding, float[] head, float eps)
@@ -27,15 +27,16 @@ public sealed class Mtp(float[] enorm, float[] hnorm, Linear ehProj, Block block
             emb, head, (float)c.RmsNormEps);
     }
 
-    /// <summary>nextTokens: [T], hidden: [T, hidden] → x: [T, hidden] = eh_proj([enorm(emb) ; hnorm(h)]).</summary>
-    public float[] Combine(ReadOnlySpan<int> nextTokens, ReadOnlySpan<float> hidden)
+    /// <summary>nextTokens: [T], hidden: [T, hidden] at positions start.. → x: [T, hidden] = eh_proj([enorm(emb) ; hnorm(h)]).</summary>
+    public float[] Combine(ReadOnlySpan<int> nextTokens, ReadOnlySpan<float> hidden, int start)
     {
         int d = enorm.Length, T = nextTokens.Length;
         var x = new float[T * d];
         var cat = new float[2 * d];
         for (int t = 0; t < T; t++)
         {
-            Tensors.Ops.RmsNorm(Embedding.AsSpan(nextTokens[t] * d, d), enorm, eps, cat.AsSpan(0, d));
+            if (start + t == 0) cat.AsSpan(0, d).Clear();   // vLLM: inputs_embeds[positions == 0] = 0, so enorm(0) = 0
+            else Tensors.Ops.RmsNorm(Embedding.AsSpan(nextTokens[t] * d, d), enorm, eps, cat.AsSpan(0, d));
             Tensors.Ops.RmsNorm(hidden.Slice(t * d, d), hnorm, eps, cat.AsSpan(d, d));
             ehProj.Forward(cat, x.AsSpan(t * d, d));
         }

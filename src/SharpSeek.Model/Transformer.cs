@@ -95,7 +95,8 @@ public sealed class Transformer
 
     /// <summary>
     /// The MTP module (V3 §2.2): entry j combines the main model's final-normed hidden state hidden[j] with the
-    /// embedding of the next token nextTokens[j] and predicts the token after it. Entries sit at positions start..;
+    /// embedding of the next token nextTokens[j] and predicts the token after it. Entries sit at positions start..
+    /// (the embedding at position 0 is zeroed, as vLLM does on the released weights);
     /// returns logits [T, vocab].
     /// </summary>
     public float[] ForwardMtp(ReadOnlySpan<int> nextTokens, ReadOnlySpan<float> hidden, int start, KvCache cache)
@@ -105,7 +106,7 @@ public sealed class Transformer
         int T = nextTokens.Length;
         if (hidden.Length != T * D) throw new ArgumentException($"hidden has {hidden.Length} floats, expected {T}×{D}");
         if (start + T > cache.Capacity) throw new ArgumentException($"context overflow: MTP positions {start}..{start + T - 1} exceed the cache capacity of {cache.Capacity}");
-        var x = Mtp.Combine(nextTokens, hidden);
+        var x = Mtp.Combine(nextTokens, hidden, start);
         Mtp.Block.Forward(x, T, start, cache, Layers.Length);
         return NormAndHead(x, T, Mtp.Norm, Mtp.Head, null);
     }

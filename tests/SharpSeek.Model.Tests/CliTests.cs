@@ -1,0 +1,87 @@
+// The CLI verbs run in-process, as a user would call them; output captured from Console.
+using System.CommandLine;
+using System.Text.Json;
+using SharpSeek.Cli.Verbs;
+using SharpSeek.Tests;
+using Xunit;
+
+namespace SharpSeek.Model.Tests;
+
+[CollectionDefinition("Console", DisableParallelization = true)]
+public class ConsoleCollection;
+
+[Collection("Console")]
+public class CliTests
+{
+    static (int code, string stdout, string stderr) Run(params string[] args)
+    {
+        var root = new RootCommand { InfoVerb.Create(), LogitsVerb.Create(), GenerateVerb.Create() };
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o); Console.SetError(e);
+        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    [Fact]
+    public void Logits_json_matches_golden()
+    {
+        var golden = Golden.Read("v3-qlora-yarn-mtp");
+        var (code, stdout, stderr) = Run("logits", "--model", Fixtures.Path("models", "v3-qlora-yarn-mtp"), "--ids", string.Join(",", golden.Ids), "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(golden.Ids, doc.RootElement.GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()));
+        var rows = doc.RootElement.GetProperty("logits").EnumerateArray().ToArray();
+        Assert.Equal(golden.Ids.Length, rows.Length);
+        for (int t = 0; t < rows.Length; t++)
+            Assert.True(GoldenLogitsTests.MaxAbsDiff(rows[t].EnumerateArray().Select(x => x.GetSingle()).ToArray(), golden.Logits[t]) <= 1e-4f);
+    }
+
+    [Fact]
+    public void Info_reports_total_and_active_parameters()
+    {
+        var (code, stdout, stderr) = Run("info", "--model", Fixtures.Path("models", "v3-qlora-yarn-mtp"), "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var r = doc.RootElement;
+        Assert.Equal("deepseek_v3", r.GetProperty("architecture").GetString());
+        long total = r.GetProperty("parameters_total").GetInt64(), active = r.GetProperty("parameters_active").GetInt64();
+        Assert.True(active > 0 && active < total, $"active {active} total {total}");
+        Assert.True(r.GetProperty("mtp").GetBoolean());
+    }
+
+    [Fact]
+    public void Generate_greedy_is_deterministic_and_seeded_sampling_repeats()
+    {
+        var model = Fixtures.Path("models", "llama3-scaled");
+        var a = Run("generate", "--model", model, "--prompt-ids", "1,2,3", "--max-tokens", "8", "--json");
+        var b = Run("generate", "--model", model, "--prompt-ids", "1,2,3", "--max-tokens", "8", "--json");
+        Assert.True(a.code == 0, a.stderr);
+        Assert.Equal(a.stdout, b.stdout);
+        var s1 = Run("generate", "--model", model, "--prompt-ids", "1,2,3", "--max-tokens", "8", "--temperature", "1", "--top-k", "20", "--top-p", "0.9", "--seed", "5", "--json");
+        var s2 = Run("generate", "--model", model, "--prompt-ids", "1,2,3", "--max-tokens", "8", "--temperature", "1", "--top-k", "20", "--top-p", "0.9", "--seed", "5", "--json");
+        Assert.Equal(s1.stdout, s2.stdout);
+        using var doc = JsonDocument.Parse(s1.stdout);
+        Assert.InRange(doc.RootElement.GetProperty("ids").GetArrayLength(), 1, 8);
+    }
+
+    [Theory]
+    [InlineData("--ids", "1,x,3", "not a non-negative integer")]
+    [InlineData("--ids", "100000", "out of range")]
+    [InlineData("--ids", "", "at least one")]
+    public void Bad_ids_give_one_clear_error_line(string opt, string value, string expect)
+    {
+        var (code, _, stderr) = Run("logits", "--model", Fixtures.Path("models", "qwen2-tied"), opt, value);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", stderr);
+        Assert.Contains(expect, stderr);
+    }
+
+    [Fact]
+    public void Missing_model_folder_is_a_clear_error()
+    {
+        var (code, _, stderr) = Run("info", "--model", "/nonexistent/model");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: ", stderr);
+    }
+}
