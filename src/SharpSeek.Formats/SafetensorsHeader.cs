@@ -117,7 +117,7 @@ internal static class SafetensorsHeader
             throw CheckpointException.At(file, name,
                 $"tensor '{name}' shape {TensorInfo.FormatShape(shape)} of {dtype} needs " +
                 (expected < 0 ? "more bytes than a file can hold" : $"{expected} bytes") +
-                $", but data_offsets [{begin}, {end}] hold {length}");
+                $", but data_offsets [{begin}, {end}] hold {length} bytes");
 
         return new TensorInfo(name, dtype, shape, file, dataStart + begin, length);
     }
