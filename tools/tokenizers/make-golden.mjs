@@ -273,7 +273,7 @@ function goldenTemplates(toks) {
           const rendered = new Template(source).render({
             messages: conversations[conv], add_generation_prompt: agp, tools: t ?? null, ...special, ...rest,
           });
-          out.push({ template: name, conversation: conv, add_generation_prompt: agp, extra: kwargs,
+          out.push({ template: name, conversation: conv, messages: conversations[conv], add_generation_prompt: agp, extra: kwargs,
             bos_token: tok.getToken("bos_token"), eos_token: tok.getToken("eos_token"), rendered });
         }
   }
