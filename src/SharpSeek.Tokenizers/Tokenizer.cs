@@ -231,6 +231,7 @@ public sealed class Tokenizer
         bytes.Clear();
     }
 
+    internal BpeModel Model => _model;
     internal byte[]? BytesOf(int id) => _idToBytes[id];
     internal AddedToken? AddedOf(int id) => _idToAdded[id];
     internal bool IsSkippable(int id) => _skippable[id];
