@@ -6,7 +6,7 @@ namespace SharpSeek.Tokenizers.Tests;
 
 public class GoldenIdsTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Names() => new() { "deepseek_v3", "qwen3", "llama3_style" };
+    public static TheoryData<string> Names() => new() { "deepseek_v3", "qwen3", "llama3_style", "trained" };
 
     [Theory]
     [MemberData(nameof(Names))]

@@ -284,6 +284,12 @@ function goldenTemplates(toks) {
 buildLlama3Style();
 const corpus = buildCorpus();
 writeJson(path.join(fx, "corpus.json"), corpus);
+// Training text for the BPE-trainer fixture (tests/fixtures/tokenizers/trained), made by the C# trainer:
+//   dotnet run --project src/SharpSeek.Cli -- tokenizer train --input tests/fixtures/tokenizers/trainer_input.txt --vocab-size 1000 --out tests/fixtures/tokenizers/trained
+// then rerun this script so golden_ids.json covers the trained tokenizer too.
+fs.writeFileSync(path.join(fx, "trainer_input.txt"),
+  corpus.map((c) => c.text.toWellFormed()).join("\n\n") + "\n\n" +
+  fs.readdirSync(path.join(fx, "templates")).sort().map((f) => fs.readFileSync(path.join(fx, "templates", f), "utf8")).join("\n\n"));
 
 const names = ["deepseek_v3", "qwen3", "llama3_style"];
 if (fs.existsSync(path.join(fx, "trained", "tokenizer.json"))) names.push("trained");
