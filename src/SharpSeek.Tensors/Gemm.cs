@@ -1,0 +1,214 @@
+// C[m, n] = A[m, k] · B[n, k]ᵀ (+ C when accumulating): the prefill / training matrix product with weights in
+// their [out, in] layout. Tiled: B is packed per (column tile, k block) into panels of NR columns, k-major, so
+// the micro-kernel does MR×NR outer-product FMAs from registers (6×16 with Vector256, 6×32 with Vector512) and
+// reads A's rows directly. Column tiles are spread over a WorkerPool. B may be f32 or bf16 (widened while
+// packing). The naive triple loop stays beside it as the reference.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace SharpSeek.Tensors;
+
+public static class Gemm
+{
+    const int MR = 6;       // rows of A per micro-kernel
+    const int KC = 256;     // k block: an A micro-panel (6×256 f32 = 6 KB) stays in L1
+    const int NC = 128;     // column tile per task: a packed B tile (256×128 f32 = 128 KB) stays in L2
+
+    /// <summary>C = A·Bᵀ (or C += A·Bᵀ). a: [m, k], b: [n, k], c: [m, n], all row-major f32.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
+        WorkerPool? pool = null, bool accumulate = false) =>
+        Run(a, MemoryMarshal.AsBytes(b), false, c, m, n, k, pool, accumulate, Quant.Path);
+
+    /// <summary>C = A·Bᵀ with bf16 B (raw bits): the weight stays bf16 in memory, widened tile by tile.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<ushort> bBf16, Span<float> c, int m, int n, int k,
+        WorkerPool? pool = null, bool accumulate = false) =>
+        Run(a, MemoryMarshal.AsBytes(bBf16), true, c, m, n, k, pool, accumulate, Quant.Path);
+
+    /// <summary>Naive reference: c[i, j] (+)= Σ_p a[i, p]·b[j, p], summed in order in f32.</summary>
+    public static void MultiplyReference(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false)
+    {
+        Check(a.Length, b.Length, c.Length, m, n, k);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0;
+                for (int p = 0; p < k; p++) s += a[i * k + p] * b[j * k + p];
+                c[i * n + j] = accumulate ? c[i * n + j] + s : s;
+            }
+    }
+
+    public static void MultiplyReference(ReadOnlySpan<float> a, ReadOnlySpan<ushort> bBf16, Span<float> c, int m, int n, int k, bool accumulate = false)
+    {
+        Check(a.Length, bBf16.Length, c.Length, m, n, k);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0;
+                for (int p = 0; p < k; p++) s += a[i * k + p] * Dtypes.Bf16ToF32(bBf16[j * k + p]);
+                c[i * n + j] = accumulate ? c[i * n + j] + s : s;
+            }
+    }
+
+    static void Check(int aLen, int bLen, int cLen, int m, int n, int k)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"negative GEMM size m {m}, n {n}, k {k}");
+        if (aLen != (long)m * k) throw new ArgumentException($"A has {aLen} elements, expected m {m} × k {k}", "a");
+        if (bLen != (long)n * k) throw new ArgumentException($"B has {bLen} elements, expected n {n} × k {k}", "b");
+        if (cLen != (long)m * n) throw new ArgumentException($"C has {cLen} elements, expected m {m} × n {n}", "c");
+    }
+
+    internal static unsafe void Run(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, bool bf16, Span<float> c, int m, int n, int k,
+        WorkerPool? pool, bool accumulate, KernelPath path)
+    {
+        Check(a.Length, b.Length / (bf16 ? 2 : 4), c.Length, m, n, k);
+        if (m == 0 || n == 0) return;
+        if (k == 0) { if (!accumulate) c.Clear(); return; }
+        path = Quant.Clamp(path);
+        if (path < KernelPath.V256)   // no register-blocked kernel without 256-bit FMA: the reference loop
+        {
+            if (bf16) MultiplyReference(a, MemoryMarshal.Cast<byte, ushort>(b), c, m, n, k, accumulate);
+            else MultiplyReference(a, MemoryMarshal.Cast<byte, float>(b), c, m, n, k, accumulate);
+            return;
+        }
+        fixed (float* pa = a)
+        fixed (byte* pb = b)
+        fixed (float* pc = c)
+        {
+            var job = new TileJob
+            {
+                A = pa, B = pb, C = pc, M = m, N = n, K = k, Bf16 = bf16, Accumulate = accumulate,
+                NR = path == KernelPath.V512 ? 32 : 16,
+            };
+            int tiles = (n + NC - 1) / NC;
+            if (pool == null || (long)m * n * k < 1 << 18) job.Run(0, tiles);
+            else pool.For(tiles, ref job);
+        }
+    }
+
+    [ThreadStatic] static float[]? t_pack;
+
+    unsafe struct TileJob : IParallelJob
+    {
+        public float* A, C;
+        public byte* B;
+        public int M, N, K, NR;
+        public bool Bf16, Accumulate;
+
+        public readonly void Run(int start, int end)
+        {
+            var buf = t_pack;
+            if (buf == null || buf.Length < KC * NC) t_pack = buf = GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
+            float* pack = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf));
+            for (int t = start; t < end; t++)
+            {
+                int j0 = t * NC, nc = Math.Min(NC, N - j0);
+                int panels = (nc + NR - 1) / NR;
+                for (int p0 = 0; p0 < K; p0 += KC)
+                {
+                    int kc = Math.Min(KC, K - p0);
+                    PackB(pack, j0, nc, p0, kc, panels);
+                    bool add = Accumulate || p0 > 0;
+                    for (int i0 = 0; i0 < M; i0 += MR)
+                    {
+                        int mr = Math.Min(MR, M - i0);
+                        for (int jp = 0; jp < panels; jp++)
+                        {
+                            int nr = Math.Min(NR, nc - jp * NR);
+                            float* bp = pack + (long)jp * kc * NR;
+                            float* cp = C + (long)i0 * N + j0 + jp * NR;
+                            if (NR == 32) Kernel6x32(A + (long)i0 * K + p0, K, mr, bp, kc, cp, N, nr, add);
+                            else Kernel6x16(A + (long)i0 * K + p0, K, mr, bp, kc, cp, N, nr, add);
+                        }
+                    }
+                }
+            }
+        }
+
+        // pack[(jp·kc + p)·NR + jj] = B[j0 + jp·NR + jj, p0 + p]; columns past n are zero.
+        readonly void PackB(float* pack, int j0, int nc, int p0, int kc, int panels)
+        {
+            for (int jp = 0; jp < panels; jp++)
+            {
+                float* dst = pack + (long)jp * kc * NR;
+                for (int jj = 0; jj < NR; jj++)
+                {
+                    int j = jp * NR + jj;
+                    if (j >= nc)
+                    {
+                        for (int p = 0; p < kc; p++) dst[p * NR + jj] = 0;
+                        continue;
+                    }
+                    long row = (long)(j0 + j) * K + p0;
+                    if (Bf16)
+                    {
+                        ushort* src = (ushort*)B + row;
+                        for (int p = 0; p < kc; p++) dst[p * NR + jj] = BitConverter.UInt32BitsToSingle((uint)src[p] << 16);
+                    }
+                    else
+                    {
+                        float* src = (float*)B + row;
+                        for (int p = 0; p < kc; p++) dst[p * NR + jj] = src[p];
+                    }
+                }
+            }
+        }
+    }
+
+    // 6 rows of A (lda apart; rows past mr repeat the last one and are not stored) × a 16-column B panel.
+    static unsafe void Kernel6x16(float* a, int lda, int mr, float* b, int kc, float* c, int ldc, int nr, bool add)
+    {
+        float* a0 = a, a1 = a + (mr > 1 ? lda : 0), a2 = a + (mr > 2 ? 2 * lda : 0);
+        float* a3 = a + (mr > 3 ? 3 * lda : 0), a4 = a + (mr > 4 ? 4 * lda : 0), a5 = a + (mr > 5 ? 5 * lda : 0);
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, b += 16)
+        {
+            var b0 = Vector256.Load(b); var b1 = Vector256.Load(b + 8);
+            var x = Vector256.Create(a0[p]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[p]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[p]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[p]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+        }
+        float* t = stackalloc float[6 * 16];
+        c00.Store(t); c01.Store(t + 8); c10.Store(t + 16); c11.Store(t + 24); c20.Store(t + 32); c21.Store(t + 40);
+        c30.Store(t + 48); c31.Store(t + 56); c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
+        Store(t, 16, mr, c, ldc, nr, add);
+    }
+
+    static unsafe void Kernel6x32(float* a, int lda, int mr, float* b, int kc, float* c, int ldc, int nr, bool add)
+    {
+        float* a0 = a, a1 = a + (mr > 1 ? lda : 0), a2 = a + (mr > 2 ? 2 * lda : 0);
+        float* a3 = a + (mr > 3 ? 3 * lda : 0), a4 = a + (mr > 4 ? 4 * lda : 0), a5 = a + (mr > 5 ? 5 * lda : 0);
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, b += 32)
+        {
+            var b0 = Vector512.Load(b); var b1 = Vector512.Load(b + 16);
+            var x = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+        }
+        float* t = stackalloc float[6 * 32];
+        c00.Store(t); c01.Store(t + 16); c10.Store(t + 32); c11.Store(t + 48); c20.Store(t + 64); c21.Store(t + 80);
+        c30.Store(t + 96); c31.Store(t + 112); c40.Store(t + 128); c41.Store(t + 144); c50.Store(t + 160); c51.Store(t + 176);
+        Store(t, 32, mr, c, ldc, nr, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Store(float* t, int ldt, int mr, float* c, int ldc, int nr, bool add)
+    {
+        for (int r = 0; r < mr; r++)
+        {
+            float* dst = c + (long)r * ldc;
+            float* src = t + r * ldt;
+            if (add) for (int j = 0; j < nr; j++) dst[j] += src[j];
+            else for (int j = 0; j < nr; j++) dst[j] = src[j];
+        }
+    }
+}
