@@ -26,7 +26,10 @@ public static class TokenizeVerb
             var ids = tok.Encode(input, parse.GetValue(special));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(new { ids }));
             else if (parse.GetValue(tokens))
-                foreach (var id in ids) Console.WriteLine($"{id}\t{JsonSerializer.Serialize(tok.Decode([id]))}");
+            {
+                var relaxed = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+                foreach (var id in ids) Console.WriteLine($"{id}\t{JsonSerializer.Serialize(tok.Decode([id]), relaxed)}");
+            }
             else Console.WriteLine(string.Join(' ', ids));
             return 0;
         }));
