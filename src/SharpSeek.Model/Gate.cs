@@ -12,20 +12,27 @@ public sealed class Gate(DeepseekV3Config config, float[] weight, float[]? bias)
     public float[]? Bias { get; } = bias;                // e_score_correction_bias [n_routed_experts] (noaux_tc only)
     public DeepseekV3Config Config { get; } = config;
 
+    /// <summary>Floats of scratch Route needs.</summary>
+    public int ScratchSize => 2 * Config.NRoutedExperts + Config.NGroup;
+
     /// <summary>x: [hidden] → indices, weights: [num_experts_per_tok].</summary>
-    public void Route(ReadOnlySpan<float> x, Span<int> indices, Span<float> weights)
+    public void Route(ReadOnlySpan<float> x, Span<int> indices, Span<float> weights) => Route(x, indices, weights, new float[ScratchSize]);
+
+    /// <summary>As above without allocating: scratch holds at least ScratchSize floats.</summary>
+    public void Route(ReadOnlySpan<float> x, Span<int> indices, Span<float> weights, Span<float> scratch)
     {
         var c = Config;
         int n = c.NRoutedExperts, k = c.NumExpertsPerTok;
-        var scores = new float[n];
+        var scores = scratch[..n];
         Ops.MatVec(Weight, x, scores);
         if (c.ScoringFunc == "sigmoid") for (int i = 0; i < n; i++) scores[i] = Ops.Sigmoid(scores[i]);
         else Ops.Softmax(scores, scores);
 
-        var choice = (float[])scores.Clone();
+        var choice = scratch.Slice(n, n);
+        scores.CopyTo(choice);
         if (Bias is not null) for (int i = 0; i < n; i++) choice[i] += Bias[i];
 
-        if (c.TopkMethod != "greedy" && c.NGroup > 1) MaskGroups(choice);
+        if (c.TopkMethod != "greedy" && c.NGroup > 1) MaskGroups(choice, scratch.Slice(2 * n, c.NGroup));
 
         Ops.TopK(choice, indices[..k]);
         float sum = 0;
@@ -38,10 +45,9 @@ public sealed class Gate(DeepseekV3Config config, float[] weight, float[]? bias)
     }
 
     // Keeps the topk_group best groups; experts of the others get -inf so top-k cannot pick them.
-    void MaskGroups(Span<float> choice)
+    void MaskGroups(Span<float> choice, Span<float> groupScore)
     {
         int groups = Config.NGroup, perGroup = choice.Length / groups;
-        var groupScore = new float[groups];
         Span<int> top2 = stackalloc int[2];
         for (int g = 0; g < groups; g++)
         {

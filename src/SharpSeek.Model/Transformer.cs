@@ -1,6 +1,5 @@
 // The causal language model of every supported family: embed → blocks → norm → head, over a KV cache,
 // plus DeepSeek-V3's multi-token-prediction module when the checkpoint has one. fp32 reference path.
-using SharpSeek.Formats;
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Model;
@@ -36,10 +35,9 @@ public sealed class Transformer
     public static Transformer Load(string path, LoadOptions? options = null)
     {
         options ??= new LoadOptions();
-        using var checkpoint = Checkpoint.Open(path);
-        var config = ModelConfig.Load(checkpoint.ConfigPath
-            ?? throw new ConfigException(Path.Combine(checkpoint.Directory, "config.json"), null, "config.json not found beside the weights"));
-        var w = new WeightLoader(checkpoint, config);
+        var (source, config) = TensorSources.Open(path);
+        using var _ = source;
+        var w = new WeightLoader(source, config);
         int d = config.HiddenSize, v = config.VocabSize;
         int headDim = config is DeepseekV3Config ds ? ds.QkRopeHeadDim : ((LlamaConfig)config).AttentionHeadDim;
         var rope = RopeTable.Create(headDim, config.RopeTheta, config.RopeScaling);
@@ -60,7 +58,7 @@ public sealed class Transformer
         if (options.LoadMtp && config is DeepseekV3Config dc && dc.NumNextnPredictLayers > 0)
             mtp = Mtp.Load(w, dc, config.NumHiddenLayers, rope, options.MlaMode, embedding, head);
 
-        var dtypes = checkpoint.Names.GroupBy(n => checkpoint.Info(n).DType.ToString()).ToDictionary(g => g.Key, g => (long)g.Count());
+        var dtypes = source.Names.GroupBy(source.StoredType).ToDictionary(g => g.Key, g => (long)g.Count());
         return new Transformer(config, embedding, layers, norm, head, mtp, dtypes);
     }
 

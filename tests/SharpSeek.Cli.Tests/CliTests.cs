@@ -5,7 +5,8 @@ using SharpSeek.Cli.Verbs;
 using SharpSeek.Tests;
 using Xunit;
 
-namespace SharpSeek.Model.Tests;
+
+namespace SharpSeek.Cli.Tests;
 
 [CollectionDefinition("Console", DisableParallelization = true)]
 public class ConsoleCollection;
@@ -34,7 +35,7 @@ public class CliTests
         var rows = doc.RootElement.GetProperty("logits").EnumerateArray().ToArray();
         Assert.Equal(golden.Ids.Length, rows.Length);
         for (int t = 0; t < rows.Length; t++)
-            Assert.True(GoldenLogitsTests.MaxAbsDiff(rows[t].EnumerateArray().Select(x => x.GetSingle()).ToArray(), golden.Logits[t]) <= 1e-4f);
+            Assert.True(Golden.MaxAbsDiff(rows[t].EnumerateArray().Select(x => x.GetSingle()).ToArray(), golden.Logits[t]) <= 1e-4f);
     }
 
     [Fact]

@@ -7,20 +7,6 @@ using Xunit.Abstractions;
 
 namespace SharpSeek.Model.Tests;
 
-public sealed record Golden(int[] Ids, float[][] Logits, float[][]? MtpLogits)
-{
-    public static Golden Read(string model)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Fixtures.Path("models", model, "golden.json")));
-        var root = doc.RootElement;
-        float[][] Rows(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetSingle()).ToArray()).ToArray();
-        return new Golden(
-            root.GetProperty("ids").EnumerateArray().Select(v => v.GetInt32()).ToArray(),
-            Rows(root.GetProperty("logits")),
-            root.TryGetProperty("mtp_logits", out var m) ? Rows(m) : null);
-    }
-}
-
 public class GoldenLogitsTests(ITestOutputHelper output)
 {
     public const float Tolerance = 1e-4f;
@@ -37,13 +23,7 @@ public class GoldenLogitsTests(ITestOutputHelper output)
         return data;
     }
 
-    public static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        float max = 0;
-        for (int i = 0; i < a.Length; i++) max = MathF.Max(max, MathF.Abs(a[i] - b[i]));
-        return max;
-    }
+    public static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => Golden.MaxAbsDiff(a, b);
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -1,6 +1,7 @@
 // Turns the typed errors of the lower layers into one clear line on stderr and exit code 1 (never a stack trace).
 using SharpSeek.Formats;
 using SharpSeek.Model;
+using SharpSeek.Tokenizers;
 
 namespace SharpSeek.Cli.Verbs;
 
@@ -11,7 +12,7 @@ public static class CliErrors
         try { return action(); }
         catch (Exception e) when (e is CheckpointException or ConfigException or ShapeMismatchException
                                     or ArgumentException or InvalidOperationException or IOException or FormatException
-                                    or UnauthorizedAccessException or System.Text.Json.JsonException)
+                                    or UnauthorizedAccessException or System.Text.Json.JsonException or TokenizerException)
         {
             Console.Error.WriteLine("error: " + e.Message);
             return 1;

@@ -1,0 +1,244 @@
+// Attention of the fast path over a batch of rows. MLA runs in the absorbed form: the cache holds the normalized
+// latent c_kv and the rope key only; q_nope is folded through W_k (kept transposed per head, f32, a layout change
+// made once at load) and the output through W_v (rows of kv_b_proj, stored type). GQA is the dense families'.
+// Work is split across the pool by (row, head) pairs.
+using System.Numerics.Tensors;
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Model.Inference;
+
+public sealed partial class InferenceModel
+{
+    [ThreadStatic] static float[]? t_scores, t_row, t_vec;
+
+    static float[] ThreadBuffer(ref float[]? buffer, int size)
+    {
+        if (buffer is null || buffer.Length < size) buffer = new float[Math.Max(size, 256)];
+        return buffer;
+    }
+
+    // f32 copy of a cached row (converting f16 caches on the fly).
+    static ReadOnlySpan<float> CachedRow(float[]? f32, Half[]? f16, int width, int pos, Span<float> tmp)
+    {
+        if (f32 is not null) return f32.AsSpan(pos * width, width);
+        TensorPrimitives.ConvertToSingle(f16.AsSpan(pos * width, width), tmp[..width]);
+        return tmp[..width];
+    }
+
+    sealed class FastMla : FastAttention
+    {
+        readonly DeepseekV3Config c;
+        readonly WeightMatrix? wq, wqA, wqB;
+        readonly float[]? qNorm;
+        readonly WeightMatrix wkvA, wo;
+        readonly WeightMatrix[] wv;          // per head: [v_head_dim, kv_lora_rank] rows of kv_b_proj
+        readonly float[] wkT;                // per head: W_kᵀ [kv_lora_rank, qk_nope_head_dim], f32
+        readonly float[] kvNorm;
+        readonly float scale;
+        // per-call state read by the parallel body
+        BatchRow[] rowsCopy = [];
+        float[] q = [], heads = [];
+        int layer;
+        readonly Action<int, int> attendBody;
+
+        public FastMla(WeightLoader w, DeepseekV3Config c, string prefix)
+        {
+            this.c = c;
+            int d = c.HiddenSize, h = c.NumAttentionHeads, r = c.KvLoraRank, nope = c.QkNopeHeadDim, vd = c.VHeadDim;
+            if (c.QLoraRank is int qr)
+            {
+                wqA = w.Matrix(prefix + ".q_a_proj.weight", "q_lora_rank, hidden_size", qr, d);
+                qNorm = w.Norm(prefix + ".q_a_layernorm", "q_lora_rank", qr);
+                wqB = w.Matrix(prefix + ".q_b_proj.weight", "num_attention_heads × qk_head_dim, q_lora_rank", h * c.QkHeadDim, qr);
+            }
+            else wq = w.Matrix(prefix + ".q_proj.weight", "num_attention_heads × qk_head_dim, hidden_size", h * c.QkHeadDim, d);
+            wkvA = w.Matrix(prefix + ".kv_a_proj_with_mqa.weight", "kv_lora_rank + qk_rope_head_dim, hidden_size", r + c.QkRopeHeadDim, d);
+            kvNorm = w.Norm(prefix + ".kv_a_layernorm", "kv_lora_rank", r);
+            var kvB = w.Matrix(prefix + ".kv_b_proj.weight", "num_attention_heads × (qk_nope_head_dim + v_head_dim), kv_lora_rank", h * (nope + vd), r);
+            wo = w.Matrix(prefix + ".o_proj.weight", "hidden_size, num_attention_heads × v_head_dim", d, h * vd);
+            wv = new WeightMatrix[h];
+            wkT = new float[h * r * nope];
+            var row = new float[r];
+            for (int head = 0; head < h; head++)
+            {
+                wv[head] = kvB.Slice(head * (nope + vd) + nope, vd);
+                for (int i = 0; i < nope; i++)
+                {
+                    kvB.Row(head * (nope + vd) + i, row);
+                    for (int j = 0; j < r; j++) wkT[(head * r + j) * nope + i] = row[j];
+                }
+            }
+            scale = Mla.SoftmaxScale(c);
+            attendBody = AttendRange;
+        }
+
+        public override int KeyWidth => c.KvLoraRank;
+        public override int ValueWidth => c.QkRopeHeadDim;
+        public override long WeightBytes => (wq?.Bytes ?? 0) + (wqA?.Bytes ?? 0) + (wqB?.Bytes ?? 0) + wkvA.Bytes + wo.Bytes
+            + wv.Sum(m => m.Bytes) + wkT.LongLength * 4;
+
+        public override void Forward(InferenceModel m, ReadOnlySpan<BatchRow> rows, int layer, ReadOnlySpan<float> xn, Span<float> y)
+        {
+            var s = m.s;
+            int n = rows.Length, h = c.NumAttentionHeads, qkd = c.QkHeadDim, nope = c.QkNopeHeadDim, rd = c.QkRopeHeadDim, r = c.KvLoraRank;
+            var qs = s.Q.AsSpan(0, n * h * qkd);
+            if (wq is not null) wq.MatMul(xn, n, qs, m.Pool);
+            else
+            {
+                var qa = s.QA.AsSpan(0, n * wqA!.Rows);
+                wqA.MatMul(xn, n, qa, m.Pool);
+                for (int i = 0; i < n; i++) Ops.RmsNorm(qa.Slice(i * wqA.Rows, wqA.Rows), qNorm, m.Eps, qa.Slice(i * wqA.Rows, wqA.Rows));
+                wqB!.MatMul(qa, n, qs, m.Pool);
+            }
+            var kv = s.Kv.AsSpan(0, n * (r + rd));
+            wkvA.MatMul(xn, n, kv, m.Pool);
+            for (int i = 0; i < n; i++)
+            {
+                int pos = rows[i].Position;
+                var cos = m.ropeCos.AsSpan(pos * rd / 2, rd / 2);
+                var sin = m.ropeSin.AsSpan(pos * rd / 2, rd / 2);
+                for (int head = 0; head < h; head++) Ops.RopeInterleaved(qs.Slice((i * h + head) * qkd + nope, rd), cos, sin);
+                var latent = kv.Slice(i * (r + rd), r);
+                var kPe = kv.Slice(i * (r + rd) + r, rd);
+                Ops.RmsNorm(latent, kvNorm, m.Eps, latent);
+                Ops.RopeInterleaved(kPe, cos, sin);
+                rows[i].Sequence.StoreKey(layer, pos, latent);
+                rows[i].Sequence.StoreValue(layer, pos, kPe);
+            }
+
+            if (rowsCopy.Length < rows.Length) rowsCopy = new BatchRow[m.Options.MaxBatch];
+            rows.CopyTo(rowsCopy);
+            q = s.Q; heads = s.Heads; this.layer = layer;
+            m.Pool.For(n * h, attendBody);
+            wo.MatMul(s.Heads.AsSpan(0, n * h * c.VHeadDim), n, y, m.Pool);
+        }
+
+        // items = row·H + head: scores over the row's cached positions 0..pos, then o = W_v · Σ p c_kv.
+        void AttendRange(int start, int end)
+        {
+            int h = c.NumAttentionHeads, qkd = c.QkHeadDim, nope = c.QkNopeHeadDim, rd = c.QkRopeHeadDim, r = c.KvLoraRank, vd = c.VHeadDim;
+            var qAbs = ThreadBuffer(ref t_vec, 2 * r).AsSpan(0, r);
+            var ctx = t_vec.AsSpan(r, r);
+            var tmp = ThreadBuffer(ref t_row, r + rd);
+            for (int item = start; item < end; item++)
+            {
+                int i = item / h, head = item % h;
+                var row = rowsCopy[i];
+                var seq = row.Sequence;
+                int len = row.Position + 1;
+                var scores = ThreadBuffer(ref t_scores, len).AsSpan(0, len);
+                var qRow = q.AsSpan((i * h + head) * qkd, qkd);
+                Ops.MatVec(wkT.AsSpan(head * r * nope, r * nope), qRow[..nope], qAbs);
+                var qPe = qRow.Slice(nope, rd);
+                for (int p = 0; p < len; p++)
+                {
+                    var lat = CachedRow(seq.F16 ? null : seq.Keys32[layer], seq.F16 ? seq.Keys16[layer] : null, r, p, tmp);
+                    float sc = TensorPrimitives.Dot(qAbs, lat);
+                    var kPe = CachedRow(seq.F16 ? null : seq.Values32[layer], seq.F16 ? seq.Values16[layer] : null, rd, p, tmp.AsSpan(r));
+                    scores[p] = (sc + TensorPrimitives.Dot(qPe, kPe)) * scale;
+                }
+                Ops.Softmax(scores, scores);
+                ctx.Clear();
+                for (int p = 0; p < len; p++)
+                {
+                    var lat = CachedRow(seq.F16 ? null : seq.Keys32[layer], seq.F16 ? seq.Keys16[layer] : null, r, p, tmp);
+                    TensorPrimitives.MultiplyAdd(lat, scores[p], ctx, ctx);
+                }
+                Quant.MatVec(wv[head].Type, wv[head].Data, vd, r, ctx, heads.AsSpan((i * h + head) * vd, vd));
+            }
+        }
+    }
+
+    sealed class FastGqa : FastAttention
+    {
+        readonly WeightMatrix wq, wk, wv, wo;
+        readonly float[]? bq, bk, bv;
+        readonly int heads, kvHeads, headDim;
+        readonly float scale;
+        BatchRow[] rowsCopy = [];
+        float[] q = [], outHeads = [];
+        int layer;
+        readonly Action<int, int> attendBody;
+
+        public FastGqa(WeightLoader w, LlamaConfig c, string prefix)
+        {
+            heads = c.NumAttentionHeads; kvHeads = c.KvHeads; headDim = c.AttentionHeadDim;
+            int d = c.HiddenSize;
+            wq = w.Matrix(prefix + ".q_proj.weight", "num_attention_heads × head_dim, hidden_size", heads * headDim, d);
+            wk = w.Matrix(prefix + ".k_proj.weight", "num_key_value_heads × head_dim, hidden_size", kvHeads * headDim, d);
+            wv = w.Matrix(prefix + ".v_proj.weight", "num_key_value_heads × head_dim, hidden_size", kvHeads * headDim, d);
+            wo = w.Matrix(prefix + ".o_proj.weight", "hidden_size, num_attention_heads × head_dim", d, heads * headDim);
+            if (c.QkvBias)
+            {
+                bq = w.Load(prefix + ".q_proj.bias", "num_attention_heads × head_dim", heads * headDim);
+                bk = w.Load(prefix + ".k_proj.bias", "num_key_value_heads × head_dim", kvHeads * headDim);
+                bv = w.Load(prefix + ".v_proj.bias", "num_key_value_heads × head_dim", kvHeads * headDim);
+            }
+            scale = 1f / MathF.Sqrt(headDim);
+            attendBody = AttendRange;
+        }
+
+        public override int KeyWidth => kvHeads * headDim;
+        public override int ValueWidth => kvHeads * headDim;
+        public override long WeightBytes => wq.Bytes + wk.Bytes + wv.Bytes + wo.Bytes;
+
+        public override void Forward(InferenceModel m, ReadOnlySpan<BatchRow> rows, int layer, ReadOnlySpan<float> xn, Span<float> y)
+        {
+            var s = m.s;
+            int n = rows.Length, qw = heads * headDim, kw = kvHeads * headDim;
+            var qs = s.Q.AsSpan(0, n * qw);
+            var ks = s.K.AsSpan(0, n * kw);
+            var vs = s.Vv.AsSpan(0, n * kw);
+            wq.MatMul(xn, n, qs, m.Pool);
+            wk.MatMul(xn, n, ks, m.Pool);
+            wv.MatMul(xn, n, vs, m.Pool);
+            for (int i = 0; i < n; i++)
+            {
+                var qi = qs.Slice(i * qw, qw);
+                var ki = ks.Slice(i * kw, kw);
+                var vi = vs.Slice(i * kw, kw);
+                if (bq is not null) { TensorPrimitives.Add(qi, bq, qi); TensorPrimitives.Add(ki, bk!, ki); TensorPrimitives.Add(vi, bv!, vi); }
+                int pos = rows[i].Position, half = headDim / 2;
+                var cos = m.ropeCos.AsSpan(pos * half, half);
+                var sin = m.ropeSin.AsSpan(pos * half, half);
+                for (int h = 0; h < heads; h++) Ops.RopeHalf(qi.Slice(h * headDim, headDim), cos, sin);
+                for (int h = 0; h < kvHeads; h++) Ops.RopeHalf(ki.Slice(h * headDim, headDim), cos, sin);
+                rows[i].Sequence.StoreKey(layer, pos, ki);
+                rows[i].Sequence.StoreValue(layer, pos, vi);
+            }
+            if (rowsCopy.Length < rows.Length) rowsCopy = new BatchRow[m.Options.MaxBatch];
+            rows.CopyTo(rowsCopy);
+            q = s.Q; outHeads = s.Heads; this.layer = layer;
+            m.Pool.For(n * heads, attendBody);
+            wo.MatMul(s.Heads.AsSpan(0, n * qw), n, y, m.Pool);
+        }
+
+        void AttendRange(int start, int end)
+        {
+            int group = heads / kvHeads, kw = kvHeads * headDim;
+            var tmp = ThreadBuffer(ref t_row, kw);
+            for (int item = start; item < end; item++)
+            {
+                int i = item / heads, h = item % heads, kvh = h / group;
+                var row = rowsCopy[i];
+                var seq = row.Sequence;
+                int len = row.Position + 1;
+                var scores = ThreadBuffer(ref t_scores, len).AsSpan(0, len);
+                var qh = q.AsSpan((i * heads + h) * headDim, headDim);
+                for (int p = 0; p < len; p++)
+                {
+                    var k = CachedRow(seq.F16 ? null : seq.Keys32[layer], seq.F16 ? seq.Keys16[layer] : null, kw, p, tmp);
+                    scores[p] = TensorPrimitives.Dot(qh, k.Slice(kvh * headDim, headDim)) * scale;
+                }
+                Ops.Softmax(scores, scores);
+                var oh = outHeads.AsSpan((i * heads + h) * headDim, headDim);
+                oh.Clear();
+                for (int p = 0; p < len; p++)
+                {
+                    var v = CachedRow(seq.F16 ? null : seq.Values32[layer], seq.F16 ? seq.Values16[layer] : null, kw, p, tmp);
+                    TensorPrimitives.MultiplyAdd(v.Slice(kvh * headDim, headDim), scores[p], oh, oh);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+// One decoder block of the fast path: x += attn(attn_norm(x)); x += ffn(ffn_norm(x)) over a batch of rows.
+using System.Numerics.Tensors;
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Model.Inference;
+
+public sealed partial class InferenceModel
+{
+    abstract class FastAttention
+    {
+        public abstract int KeyWidth { get; }
+        public abstract int ValueWidth { get; }
+        public abstract long WeightBytes { get; }
+        /// <summary>xn: [n, hidden] → m.s.Delta [n, hidden]; stores the rows' keys/values into their sequences.</summary>
+        public abstract void Forward(InferenceModel m, ReadOnlySpan<BatchRow> rows, int layer, ReadOnlySpan<float> xn, Span<float> y);
+    }
+
+    abstract class FastFeedForward
+    {
+        public abstract long WeightBytes { get; }
+        public abstract void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y);
+    }
+
+    sealed class Layer(FastAttention attention, FastFeedForward ffn, float[] attnNorm, float[] ffnNorm)
+    {
+        public FastAttention Attention { get; } = attention;
+        public long WeightBytes => Attention.WeightBytes + ffn.WeightBytes;
+
+        public static Layer Load(WeightLoader w, ModelConfig c, int i)
+        {
+            string p = $"model.layers.{i}";
+            int d = c.HiddenSize;
+            FastAttention attn = c is DeepseekV3Config ds ? new FastMla(w, ds, p + ".self_attn") : new FastGqa(w, (LlamaConfig)c, p + ".self_attn");
+            FastFeedForward ffn = c is DeepseekV3Config dc && dc.IsMoeLayer(i)
+                ? new FastMoe(w, dc, p + ".mlp")
+                : new FastMlp(w, p + ".mlp", "intermediate_size, hidden_size", d, c.IntermediateSize);
+            return new Layer(attn, ffn, w.Norm(p + ".input_layernorm", "hidden_size", d), w.Norm(p + ".post_attention_layernorm", "hidden_size", d));
+        }
+
+        public void Forward(InferenceModel m, ReadOnlySpan<BatchRow> rows, int layer)
+        {
+            int n = rows.Length, d = m.D;
+            var x = m.s.X.AsSpan(0, n * d);
+            var xn = m.s.Xn.AsSpan(0, n * d);
+            var delta = m.s.Delta.AsSpan(0, n * d);
+            for (int i = 0; i < n; i++) Ops.RmsNorm(x.Slice(i * d, d), attnNorm, m.Eps, xn.Slice(i * d, d));
+            Attention.Forward(m, rows, layer, xn, delta);
+            TensorPrimitives.Add(x, delta, x);
+            for (int i = 0; i < n; i++) Ops.RmsNorm(x.Slice(i * d, d), ffnNorm, m.Eps, xn.Slice(i * d, d));
+            ffn.Forward(m, n, xn, delta);
+            TensorPrimitives.Add(x, delta, x);
+        }
+    }
+
+    /// <summary>SwiGLU MLP over n rows: three batched matmuls.</summary>
+    sealed class FastMlp(WeightLoader w, string prefix, string keys, int dim, int hidden) : FastFeedForward
+    {
+        readonly WeightMatrix gate = w.Matrix(prefix + ".gate_proj.weight", keys, hidden, dim);
+        readonly WeightMatrix up = w.Matrix(prefix + ".up_proj.weight", keys, hidden, dim);
+        readonly WeightMatrix down = w.Matrix(prefix + ".down_proj.weight", keys, dim, hidden);
+        public int Hidden => hidden;
+        public override long WeightBytes => gate.Bytes + up.Bytes + down.Bytes;
+
+        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y) =>
+            Run(m.Pool, n, xn, y, m.s.G.AsSpan(0, n * hidden), m.s.U.AsSpan(0, n * hidden));
+
+        public void Run(WorkerPool pool, int n, ReadOnlySpan<float> x, Span<float> y, Span<float> g, Span<float> u)
+        {
+            gate.MatMul(x, n, g, pool);
+            up.MatMul(x, n, u, pool);
+            Ops.SwiGlu(g, u);
+            down.MatMul(g, n, y, pool);
+        }
+    }
+
+    /// <summary>DeepSeekMoE over n rows: route every row, group rows by expert, one batched MLP per used expert.</summary>
+    sealed class FastMoe : FastFeedForward
+    {
+        readonly Gate gate;
+        readonly FastMlp[] experts;
+        readonly FastMlp? shared;
+        readonly int topK;
+
+        public FastMoe(WeightLoader w, DeepseekV3Config c, string prefix)
+        {
+            int d = c.HiddenSize, n = c.NRoutedExperts;
+            var gateW = w.Load(prefix + ".gate.weight", "n_routed_experts, hidden_size", n, d);
+            float[]? bias = c.TopkMethod == "noaux_tc" ? w.Load(prefix + ".gate.e_score_correction_bias", "n_routed_experts (topk_method noaux_tc)", n) : null;
+            gate = new Gate(c, gateW, bias);
+            experts = new FastMlp[n];
+            for (int e = 0; e < n; e++) experts[e] = new FastMlp(w, $"{prefix}.experts.{e}", "moe_intermediate_size, hidden_size", d, c.MoeIntermediateSize);
+            shared = c.NSharedExperts > 0 ? new FastMlp(w, prefix + ".shared_experts", "n_shared_experts × moe_intermediate_size", d, c.NSharedExperts * c.MoeIntermediateSize) : null;
+            topK = c.NumExpertsPerTok;
+        }
+
+        public override long WeightBytes => experts.Sum(e => e.WeightBytes) + (shared?.WeightBytes ?? 0) + gate.Weight.LongLength * 4;
+
+        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y)
+        {
+            var s = m.s;
+            int d = m.D, k = topK;
+            for (int i = 0; i < n; i++)
+                gate.Route(xn.Slice(i * d, d), s.ExpertIdx.AsSpan(i * k, k), s.ExpertW.AsSpan(i * k, k), s.GateScratch);
+
+            if (shared is not null) shared.Run(m.Pool, n, xn, y, s.G.AsSpan(0, n * shared.Hidden), s.U.AsSpan(0, n * shared.Hidden));
+            else y.Clear();
+
+            // counting sort of (row, slot) pairs by expert: ExpertCount[e]..ExpertCount[e+1] index ExpertRows/Slots
+            var count = s.ExpertCount.AsSpan();
+            count.Clear();
+            for (int j = 0; j < n * k; j++) count[s.ExpertIdx[j] + 1]++;
+            for (int e = 1; e < count.Length; e++) count[e] += count[e - 1];
+            for (int j = 0; j < n * k; j++)
+            {
+                int e = s.ExpertIdx[j];
+                int at = count[e]++;
+                s.ExpertRows[at] = j / k;
+                s.ExpertSlots[at] = j;
+            }
+            // count[e] now holds the end of expert e's range; its start is count[e-1] (0 for e = 0)
+            int hidden = experts[0].Hidden;
+            for (int e = 0; e < experts.Length; e++)
+            {
+                int begin = e == 0 ? 0 : count[e - 1], rowsE = count[e] - begin;
+                if (rowsE == 0) continue;
+                var xe = s.Xe.AsSpan(0, rowsE * d);
+                for (int r = 0; r < rowsE; r++) xn.Slice(s.ExpertRows[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
+                var de = s.De.AsSpan(0, rowsE * d);
+                experts[e].Run(m.Pool, rowsE, xe, de, s.Ge.AsSpan(0, rowsE * hidden), s.Ue.AsSpan(0, rowsE * hidden));
+                for (int r = 0; r < rowsE; r++)
+                {
+                    int row = s.ExpertRows[begin + r];
+                    var yr = y.Slice(row * d, d);
+                    TensorPrimitives.MultiplyAdd(de.Slice(r * d, d), s.ExpertW[s.ExpertSlots[begin + r]], yr, yr);
+                }
+            }
+        }
+    }
+}

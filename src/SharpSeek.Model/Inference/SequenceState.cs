@@ -1,0 +1,41 @@
+// One sequence's KV cache for the fast path: per layer, `capacity` rows of key and value floats, f32 or f16.
+// Absorbed MLA rows are [c_kv (kv_lora_rank)] and [k_pe (qk_rope_head_dim)]; GQA rows are [kv_heads × head_dim].
+namespace SharpSeek.Model.Inference;
+
+public sealed class SequenceState
+{
+    public int Capacity { get; }
+    /// <summary>Tokens cached so far (the position of the next token).</summary>
+    public int Length { get; set; }
+    public bool F16 { get; }
+    internal readonly float[][] Keys32 = [], Values32 = [];
+    internal readonly Half[][] Keys16 = [], Values16 = [];
+    internal readonly int[] KeyWidth, ValueWidth;
+
+    internal SequenceState(int capacity, int[] keyWidth, int[] valueWidth, bool f16)
+    {
+        Capacity = capacity; KeyWidth = keyWidth; ValueWidth = valueWidth; F16 = f16;
+        if (f16)
+        {
+            Keys16 = keyWidth.Select(w => new Half[(long)capacity * w]).ToArray();
+            Values16 = valueWidth.Select(w => new Half[(long)capacity * w]).ToArray();
+        }
+        else
+        {
+            Keys32 = keyWidth.Select(w => new float[(long)capacity * w]).ToArray();
+            Values32 = valueWidth.Select(w => new float[(long)capacity * w]).ToArray();
+        }
+    }
+
+    /// <summary>Bytes cached per token over all layers.</summary>
+    public long BytesPerToken => (F16 ? 2L : 4L) * (KeyWidth.Sum() + ValueWidth.Sum());
+
+    internal void StoreKey(int layer, int pos, ReadOnlySpan<float> row) => Store(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], pos, row);
+    internal void StoreValue(int layer, int pos, ReadOnlySpan<float> row) => Store(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], pos, row);
+
+    static void Store(float[]? f32, Half[]? f16, int width, int pos, ReadOnlySpan<float> row)
+    {
+        if (f32 is not null) row.CopyTo(f32.AsSpan(pos * width, width));
+        else System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(row, f16.AsSpan(pos * width, width));
+    }
+}

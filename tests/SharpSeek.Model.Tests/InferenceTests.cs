@@ -1,0 +1,108 @@
+// The fast path (InferenceModel) against the golden logits and against the fp32 reference Transformer:
+// one-shot prefill, chunked prefill, token-by-token decoding, several sequences batched in one step, f16 cache.
+using SharpSeek.Model.Inference;
+using SharpSeek.Tests;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace SharpSeek.Model.Tests;
+
+public class InferenceTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Models() => new(GoldenLogitsTests.Models);
+
+    static float[] Prefill(InferenceModel m, int[] ids, SequenceState seq)
+    {
+        var rows = ids.Select((t, i) => new BatchRow(t, seq.Length + i, seq)).ToArray();
+        var logits = new float[ids.Length * m.Config.VocabSize];
+        Assert.Equal(ids.Length, m.Forward(rows, logits));
+        return logits;
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Prefill_and_decode_match_golden(string model)
+    {
+        var golden = Golden.Read(model);
+        if (golden.LogitsIfBf16 is not null) golden = golden with { Logits = golden.LogitsIfBf16 };   // FP8 → BF16 at load
+        int T = golden.Ids.Length;
+        using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = 2, MaxBatch = 4 });
+        int v = m.Config.VocabSize;
+        var prefill = Prefill(m, golden.Ids, m.NewSequence(T));       // chunks of 4 rows
+        var seq = m.NewSequence(T);
+        var step = new float[v];
+        float worstPrefill = 0, worstDecode = 0;
+        for (int t = 0; t < T; t++)
+        {
+            m.Forward([new BatchRow(golden.Ids[t], t, seq)], step);
+            worstDecode = MathF.Max(worstDecode, GoldenLogitsTests.MaxAbsDiff(step, golden.Logits[t]));
+            worstPrefill = MathF.Max(worstPrefill, GoldenLogitsTests.MaxAbsDiff(prefill.AsSpan(t * v, v), golden.Logits[t]));
+        }
+        output.WriteLine($"{model}: fast prefill {worstPrefill:E2}, fast decode {worstDecode:E2} (stored types: {m.WeightBytes} bytes)");
+        Assert.True(worstPrefill <= GoldenLogitsTests.Tolerance, $"prefill {worstPrefill}");
+        Assert.True(worstDecode <= GoldenLogitsTests.Tolerance, $"decode {worstDecode}");
+    }
+
+    [Theory]
+    [InlineData("v3-qlora-yarn-mtp")]
+    [InlineData("qwen2-tied")]
+    public void Batched_sequences_equal_separate_runs(string model)
+    {
+        var ids = Golden.Read(model).Ids;
+        using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = 2 });
+        int v = m.Config.VocabSize;
+        // sequence A = ids, sequence B = ids reversed; prefill A's first half, then step both together, B prefilling in the same batch
+        var a = m.NewSequence(ids.Length);
+        var b = m.NewSequence(ids.Length);
+        var rev = ids.Reverse().ToArray();
+        var batched = new float[2 * v];
+        Prefill(m, ids[..3], a);
+        var logitsA = new List<float[]>();
+        var logitsB = new List<float[]>();
+        for (int t = 3; t < ids.Length; t++)
+        {
+            var rows = new List<BatchRow> { new(ids[t], t, a) };
+            if (t == 3) rows.AddRange(rev[..4].Select((x, i) => new BatchRow(x, i, b, WantLogits: i == 3)));
+            else rows.Add(new BatchRow(rev[t], t, b));
+            Assert.Equal(2, m.Forward(rows.ToArray(), batched));
+            logitsA.Add(batched[..v]);
+            logitsB.Add(batched[v..]);
+        }
+        var soloA = Prefill(m, ids, m.NewSequence(ids.Length));
+        var soloB = Prefill(m, rev, m.NewSequence(ids.Length));
+        for (int t = 3; t < ids.Length; t++)
+        {
+            Assert.True(GoldenLogitsTests.MaxAbsDiff(logitsA[t - 3], soloA.AsSpan(t * v, v)) <= 1e-4f, $"A at {t}");
+            Assert.True(GoldenLogitsTests.MaxAbsDiff(logitsB[t - 3], soloB.AsSpan(t * v, v)) <= 1e-4f, $"B at {t}");
+        }
+    }
+
+    [Fact]
+    public void F16_cache_stays_close()
+    {
+        var golden = Golden.Read("v3-qlora-yarn-mtp");
+        using var m = InferenceModel.Load(Fixtures.Path("models", "v3-qlora-yarn-mtp"), new InferenceOptions { F16Cache = true });
+        var seq = m.NewSequence(golden.Ids.Length);
+        var logits = Prefill(m, golden.Ids, seq);
+        int v = m.Config.VocabSize;
+        float worst = 0;
+        for (int t = 0; t < golden.Ids.Length; t++) worst = MathF.Max(worst, GoldenLogitsTests.MaxAbsDiff(logits.AsSpan(t * v, v), golden.Logits[t]));
+        output.WriteLine($"f16 cache: max |Δlogit| {worst:E2}; {seq.BytesPerToken} bytes/token");
+        Assert.True(worst < 5e-3f, $"{worst}");
+        var c = (DeepseekV3Config)m.Config;
+        Assert.Equal(2L * c.NumHiddenLayers * (c.KvLoraRank + c.QkRopeHeadDim), seq.BytesPerToken);
+    }
+
+    [Fact]
+    public void Bad_rows_are_rejected_before_any_work()
+    {
+        using var m = InferenceModel.Load(Fixtures.Path("models", "qwen2-tied"));
+        var seq = m.NewSequence(4);
+        var logits = new float[4 * m.Config.VocabSize];
+        Assert.Throws<ArgumentOutOfRangeException>(() => m.Forward([new BatchRow(m.Config.VocabSize, 0, seq)], logits));
+        Assert.Throws<ArgumentException>(() => m.Forward([new BatchRow(1, 1, seq)], logits));              // skips position 0
+        Assert.Throws<ArgumentException>(() => m.Forward([new BatchRow(1, 4, seq)], logits));              // past capacity
+        Assert.Throws<ArgumentException>(() => m.Forward([new BatchRow(1, 0, seq)], new float[3]));        // logits too small
+        Assert.Equal(0, seq.Length);
+    }
+}
