@@ -1,0 +1,151 @@
+// A GGUF model seen through Hugging Face names: the loader asks for "model.layers.1.mlp.experts.5.up_proj.weight"
+// and gets f32 in HF's shape and layout. Undone at read time: llama's q/k rope permutation, expert stacking
+// (blk.N.ffn_*_exps [E, rows, cols], or the fused ffn_gate_up_exps), and deepseek2's kv_b split into attn_k_b
+// (per head transposed) + attn_v_b. Quantized tensors are dequantized by the kernels' Quant.Dequantize.
+using SharpSeek.Formats;
+using SharpSeek.Formats.Gguf;
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Model.Convert;
+
+public sealed unsafe class GgufWeights : IDisposable
+{
+    abstract record Source(long[] HfShape, GgmlType Type);
+    sealed record Plain(string Gguf, long[] HfShape, GgmlType Type, int RopeHeads) : Source(HfShape, Type);
+    sealed record Expert(string Gguf, int Index, int RowOffset, long[] HfShape, GgmlType Type) : Source(HfShape, Type);
+    sealed record SplitKvB(string KB, string VB, int Heads, int Nope, int V, int Rank, GgmlType KType) : Source([Heads * (Nope + V), Rank], KType);
+
+    readonly Dictionary<string, Source> sources = new(StringComparer.Ordinal);
+
+    public GgufFile File { get; }
+    public ModelConfig Config { get; }
+    public string Architecture { get; }
+    /// <summary>HF tensor names, in GGUF file order.</summary>
+    public IEnumerable<string> Names => sources.Keys;
+    /// <summary>GGUF tensors with no HF counterpart (e.g. rope_freqs, which lives in the config instead).</summary>
+    public IReadOnlyList<string> Unmapped { get; }
+
+    GgufWeights(GgufFile file)
+    {
+        File = file;
+        Config = GgufConfig.Read(file);
+        Architecture = file.RequireString("general.architecture");
+        var unmapped = new List<string>();
+        var kb = new Dictionary<int, GgufTensorInfo>();
+        var vb = new Dictionary<int, GgufTensorInfo>();
+        foreach (var t in file.TensorList)
+        {
+            if (GgufNames.ToHf(t.Name) is { } hf)
+            {
+                int ropeHeads = 0;
+                if (Architecture == GgufConfig.Llama && GgufNames.SplitLayer(hf, "model.layers.") is { } l)
+                    ropeHeads = l.Tail.StartsWith("self_attn.q_proj.", StringComparison.Ordinal) ? Config.NumAttentionHeads
+                        : l.Tail.StartsWith("self_attn.k_proj.", StringComparison.Ordinal) ? Config.KvHeads : 0;
+                sources[hf] = new Plain(t.Name, t.Shape, t.Type, ropeHeads);
+                continue;
+            }
+            if (GgufNames.SplitLayer(t.Name, "blk.") is not { } g) { unmapped.Add(t.Name); continue; }
+            if (g.Tail == GgufNames.KB) { kb[g.Layer] = t; continue; }
+            if (g.Tail == GgufNames.VB) { vb[g.Layer] = t; continue; }
+            var stacked = GgufNames.Experts.FirstOrDefault(x => x.Gguf == g.Tail);
+            if (stacked.Gguf is not null || g.Tail == GgufNames.GateUpExps)
+            {
+                var s = t.Shape;   // [E, rows, cols]
+                if (s.Length != 3) throw Bad(t.Name, $"expert tensor '{t.Name}' has shape {TensorInfo.FormatShape(s)}; expected [experts, rows, cols]");
+                bool fused = stacked.Gguf is null;
+                if (fused && s[1] % 2 != 0) throw Bad(t.Name, $"fused gate/up experts '{t.Name}' have an odd row count {s[1]}");
+                long rows = fused ? s[1] / 2 : s[1];
+                long[] hfShape = [rows, s[2]];
+                for (int e = 0; e < s[0]; e++)
+                {
+                    if (fused)
+                    {
+                        sources[GgufNames.ExpertHf(g.Layer, e, "gate_proj")] = new Expert(t.Name, e, 0, hfShape, t.Type);
+                        sources[GgufNames.ExpertHf(g.Layer, e, "up_proj")] = new Expert(t.Name, e, (int)rows, hfShape, t.Type);
+                    }
+                    else sources[GgufNames.ExpertHf(g.Layer, e, stacked.HfProj)] = new Expert(t.Name, e, 0, hfShape, t.Type);
+                }
+                continue;
+            }
+            unmapped.Add(t.Name);
+        }
+        foreach (var (layer, k) in kb)
+        {
+            if (!vb.TryGetValue(layer, out var v)) throw Bad(k.Name, $"'{k.Name}' has no matching blk.{layer}.{GgufNames.VB}");
+            var ks = k.Shape; var vs = v.Shape;   // k_b [H, rank, nope], v_b [H, v, rank]
+            if (ks.Length != 3 || vs.Length != 3 || ks[0] != vs[0] || ks[1] != vs[2])
+                throw Bad(k.Name, $"attn_k_b {TensorInfo.FormatShape(ks)} and attn_v_b {TensorInfo.FormatShape(vs)} of layer {layer} do not fit [H, kv_lora, nope] / [H, v, kv_lora]");
+            sources[$"model.layers.{layer}.self_attn.kv_b_proj.weight"] = new SplitKvB(k.Name, v.Name, (int)ks[0], (int)ks[2], (int)vs[1], (int)ks[1], k.Type);
+        }
+        foreach (var (layer, v) in vb)
+            if (!kb.ContainsKey(layer)) throw Bad(v.Name, $"'{v.Name}' has no matching blk.{layer}.{GgufNames.KB}");
+        Unmapped = unmapped;
+    }
+
+    CheckpointException Bad(string field, string message) => new(File.Path, field, $"{File.Path}: {message}");
+
+    public static GgufWeights Open(string path)
+    {
+        var file = GgufFile.Open(path);
+        try { return new GgufWeights(file); }
+        catch { file.Dispose(); throw; }
+    }
+
+    public bool Contains(string hfName) => sources.ContainsKey(hfName);
+
+    /// <summary>The tensor's shape as Hugging Face stores it.</summary>
+    public long[] Shape(string hfName) => (long[])Get(hfName).HfShape.Clone();
+
+    /// <summary>The ggml type the tensor is stored in (for the loader's dtype report; for fast paths use GgufName/File).</summary>
+    public GgmlType Type(string hfName) => Get(hfName).Type;
+
+    /// <summary>The GGUF tensor holding hfName, or null when it is assembled from several (split kv_b).</summary>
+    public string? GgufName(string hfName) => Get(hfName) switch { Plain p => p.Gguf, Expert e => e.Gguf, _ => null };
+
+    Source Get(string hfName) => sources.TryGetValue(hfName, out var s) ? s
+        : throw new CheckpointException(File.Path, hfName, $"{File.Path}: tensor '{hfName}' not found (no GGUF tensor maps to it; {sources.Count} tensors map)");
+
+    /// <summary>The tensor as f32 in HF layout.</summary>
+    public float[] ReadFloat32(string hfName)
+    {
+        switch (Get(hfName))
+        {
+            case Plain p:
+            {
+                var data = File.ReadFloat32(p.Gguf);
+                if (p.RopeHeads == 0) return data;
+                int rowLength = p.HfShape.Length == 1 ? 1 : (int)p.HfShape[1];
+                return GgufNames.UnpermuteRope(data, p.RopeHeads, rowLength);
+            }
+            case Expert e:
+            {
+                var info = File.Info(e.Gguf);
+                long rows = info.Shape[1], cols = info.Shape[2];
+                long perExpert = GgufTypes.ByteCount(info.Type, rows * cols), perRow = GgufTypes.ByteCount(info.Type, cols);
+                long count = e.HfShape[0] * cols;
+                byte* start = File.Pointer(info) + e.Index * perExpert + e.RowOffset * perRow;
+                var result = new float[count];
+                GgmlCodec.Decode(info.Type, new ReadOnlySpan<byte>(start, checked((int)GgufTypes.ByteCount(info.Type, count))), result);
+                return result;
+            }
+            case SplitKvB s:
+            {
+                var k = File.ReadFloat32(s.KB);   // [H, rank, nope]
+                var v = File.ReadFloat32(s.VB);   // [H, v, rank]
+                int w = s.Nope + s.V;
+                var result = new float[s.Heads * w * s.Rank];   // [H, nope + v, rank]
+                for (int h = 0; h < s.Heads; h++)
+                {
+                    for (int i = 0; i < s.Nope; i++)
+                        for (int c = 0; c < s.Rank; c++)
+                            result[((long)h * w + i) * s.Rank + c] = k[((long)h * s.Rank + c) * s.Nope + i];
+                    Array.Copy(v, (long)h * s.V * s.Rank, result, ((long)h * w + s.Nope) * s.Rank, (long)s.V * s.Rank);
+                }
+                return result;
+            }
+            default: throw new InvalidOperationException();
+        }
+    }
+
+    public void Dispose() => File.Dispose();
+}
