@@ -7,6 +7,7 @@ var root = new RootCommand("SharpSeek: DeepSeek-V3 / R1 on commodity CPUs, in C#
 root.Subcommands.Add(InfoVerb.Create());
 root.Subcommands.Add(LogitsVerb.Create());
 root.Subcommands.Add(GenerateVerb.Create());
+root.Subcommands.Add(BenchVerb.Create());
 root.Subcommands.Add(TokenizeVerb.Create());
 root.Subcommands.Add(TemplateVerb.Create());
 root.Subcommands.Add(TokenizerTrainVerb.Create());

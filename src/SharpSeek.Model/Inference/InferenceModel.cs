@@ -17,6 +17,8 @@ public sealed record InferenceOptions
     public int MaxContext { get; init; } = 4096;
     /// <summary>Store the KV cache in f16 instead of f32.</summary>
     public bool F16Cache { get; init; }
+    /// <summary>Load the multi-token-prediction module (for speculative decoding) when the checkpoint has one.</summary>
+    public bool LoadMtp { get; init; } = true;
 }
 
 /// <summary>One row of a batch: a token at a position of a sequence; WantLogits asks for its logits row.</summary>
@@ -31,6 +33,7 @@ public sealed partial class InferenceModel : IDisposable
     readonly WeightMatrix embedding, output;
     readonly float[] finalNorm;
     readonly Layer[] layers;
+    readonly MtpHead? mtp;
     readonly RopeTable rope;
     readonly float[] ropeCos, ropeSin;           // [MaxContext, rope_dim/2]
     readonly Scratch s;
@@ -53,6 +56,8 @@ public sealed partial class InferenceModel : IDisposable
         finalNorm = w.Norm("model.norm", "hidden_size", d);
         layers = new Layer[config.NumHiddenLayers];
         for (int i = 0; i < layers.Length; i++) layers[i] = Layer.Load(w, config, i);
+        if (config is DeepseekV3Config { NumNextnPredictLayers: > 0 } mc && options.LoadMtp)
+            mtp = MtpHead.Load(w, mc, config.NumHiddenLayers, output);
 
         int ropeDim = config is DeepseekV3Config ds ? ds.QkRopeHeadDim : ((LlamaConfig)config).AttentionHeadDim;
         rope = RopeTable.Create(ropeDim, config.RopeTheta, config.RopeScaling);
@@ -75,27 +80,30 @@ public sealed partial class InferenceModel : IDisposable
     {
         if (capacity < 1 || capacity > MaxContext)
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"sequence capacity must be in 1..{MaxContext} (InferenceOptions.MaxContext / max_position_embeddings)");
-        return new SequenceState(capacity, layers.Select(l => l.Attention.KeyWidth).ToArray(), layers.Select(l => l.Attention.ValueWidth).ToArray(), Options.F16Cache);
+        var attns = layers.Select(l => l.Attention).ToList();
+        if (mtp is not null) attns.Add(mtp.Layer.Attention);     // the MTP block's cache is the last slot
+        return new SequenceState(capacity, attns.Select(a => a.KeyWidth).ToArray(), attns.Select(a => a.ValueWidth).ToArray(), Options.F16Cache);
     }
 
     /// <summary>
     /// Runs the rows (positions must continue each sequence: a row's position = its sequence's Length at that point,
     /// rows of the same sequence in order). Writes the logits of rows with WantLogits, in order, into logits [m, vocab].
-    /// Returns m. Batches larger than MaxBatch are run in chunks.
+    /// Returns m. Batches larger than MaxBatch are run in chunks. `hidden` (optional, [m, hidden]) receives the
+    /// final-normed hidden states of those rows (what the MTP module reads).
     /// </summary>
-    public int Forward(ReadOnlySpan<BatchRow> rows, Span<float> logits)
+    public int Forward(ReadOnlySpan<BatchRow> rows, Span<float> logits, Span<float> hidden = default)
     {
-        Validate(rows, logits);
+        Validate(rows, logits, s => s.Length);
         int written = 0;
         for (int start = 0; start < rows.Length; start += Options.MaxBatch)
         {
             var chunk = rows.Slice(start, Math.Min(Options.MaxBatch, rows.Length - start));
-            written += ForwardChunk(chunk, logits[(written * V)..]);
+            written += ForwardChunk(chunk, logits[(written * V)..], hidden.IsEmpty ? default : hidden[(written * D)..]);
         }
         return written;
     }
 
-    void Validate(ReadOnlySpan<BatchRow> rows, Span<float> logits)
+    void Validate(ReadOnlySpan<BatchRow> rows, Span<float> logits, Func<SequenceState, int> length)
     {
         int want = 0;
         foreach (var r in rows)
@@ -109,27 +117,52 @@ public sealed partial class InferenceModel : IDisposable
         // positions must extend each sequence contiguously
         for (int i = 0; i < rows.Length; i++)
         {
-            int expected = rows[i].Sequence.Length;
+            int expected = length(rows[i].Sequence);
             for (int j = 0; j < i; j++) if (ReferenceEquals(rows[j].Sequence, rows[i].Sequence)) expected++;
             if (rows[i].Position != expected)
                 throw new ArgumentException($"row {i}: position {rows[i].Position} does not continue its sequence (expected {expected})");
         }
     }
 
-    int ForwardChunk(ReadOnlySpan<BatchRow> rows, Span<float> logits)
+    int ForwardChunk(ReadOnlySpan<BatchRow> rows, Span<float> logits, Span<float> hidden)
     {
         int n = rows.Length;
         var x = s.X.AsSpan(0, n * D);
         for (int i = 0; i < n; i++) embedding.Row(rows[i].Token, x.Slice(i * D, D));
         for (int l = 0; l < layers.Length; l++) layers[l].Forward(this, rows, l);
         foreach (var r in rows) r.Sequence.Length = Math.Max(r.Sequence.Length, r.Position + 1);
+        return NormAndHead(rows, finalNorm, output, logits, hidden);
+    }
 
+    int NormAndHead(ReadOnlySpan<BatchRow> rows, float[] norm, WeightMatrix head, Span<float> logits, Span<float> hidden)
+    {
         int m = 0;
+        var x = s.X.AsSpan();
         var xn = s.Xn.AsSpan();
-        for (int i = 0; i < n; i++)
-            if (rows[i].WantLogits) { Ops.RmsNorm(x.Slice(i * D, D), finalNorm, Eps, xn.Slice(m * D, D)); m++; }
-        if (m > 0) output.MatMul(xn[..(m * D)], m, logits[..(m * V)], Pool);
+        for (int i = 0; i < rows.Length; i++)
+            if (rows[i].WantLogits) { Ops.RmsNorm(x.Slice(i * D, D), norm, Eps, xn.Slice(m * D, D)); m++; }
+        if (!hidden.IsEmpty) xn[..(m * D)].CopyTo(hidden);
+        if (m > 0) head.MatMul(xn[..(m * D)], m, logits[..(m * V)], Pool);
         return m;
+    }
+
+    public bool HasMtp => mtp is not null;
+
+    /// <summary>
+    /// The MTP module over rows (Token = the next token t_{j+1}, Position = j, at MTP positions continuing
+    /// sequence.MtpLength) with hidden [n, hidden] = the main model's final-normed states h_j. Writes logits
+    /// (predicting t_{j+2}) of rows with WantLogits. n ≤ MaxBatch.
+    /// </summary>
+    public int ForwardMtp(ReadOnlySpan<BatchRow> rows, ReadOnlySpan<float> hidden, Span<float> logits)
+    {
+        if (mtp is null) throw new InvalidOperationException("this model has no MTP module (num_nextn_predict_layers is 0, or LoadMtp was off)");
+        if (rows.Length > Options.MaxBatch) throw new ArgumentException($"ForwardMtp takes at most MaxBatch ({Options.MaxBatch}) rows");
+        if (hidden.Length != rows.Length * D) throw new ArgumentException($"hidden has {hidden.Length} floats, expected {rows.Length}×{D}");
+        Validate(rows, logits, s => s.MtpLength);
+        mtp.Combine(this, rows, hidden);
+        mtp.Layer.Forward(this, rows, layers.Length);
+        foreach (var r in rows) r.Sequence.MtpLength = Math.Max(r.Sequence.MtpLength, r.Position + 1);
+        return NormAndHead(rows, mtp.Norm, mtp.Head, logits, default);
     }
 
     /// <summary>Bytes of weights as stored (what a decode step reads at most).</summary>

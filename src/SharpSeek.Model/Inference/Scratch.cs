@@ -6,6 +6,7 @@ public sealed partial class InferenceModel
     sealed class Scratch
     {
         public readonly float[] X, Xn, Delta;             // [N, hidden]
+        public readonly float[] Cat;                      // [N, 2·hidden] (MTP input)
         public readonly float[] Q, QA, Kv, K, Vv, Heads;  // attention projections
         public readonly float[] G, U;                     // [N, ffn width]
         public readonly float[] Xe, Ge, Ue, De;           // MoE: rows gathered for one expert
@@ -18,7 +19,7 @@ public sealed partial class InferenceModel
         {
             var c = m.Config;
             int n = m.Options.MaxBatch, d = c.HiddenSize;
-            X = new float[n * d]; Xn = new float[n * d]; Delta = new float[n * d];
+            X = new float[n * d]; Xn = new float[n * d]; Delta = new float[n * d]; Cat = new float[2 * n * d];
             int qWidth, kvWidth, headsWidth, qa = 0, k = 0, v = 0;
             int ffn = c.IntermediateSize, expertWidth = 0, experts = 0, topK = 0, gate = 0;
             if (c is DeepseekV3Config ds)

@@ -7,6 +7,8 @@ public sealed class SequenceState
     public int Capacity { get; }
     /// <summary>Tokens cached so far (the position of the next token).</summary>
     public int Length { get; set; }
+    /// <summary>Positions the MTP block has cached (speculative decoding); its rows live in the last layer slot.</summary>
+    public int MtpLength { get; set; }
     public bool F16 { get; }
     internal readonly float[][] Keys32 = [], Values32 = [];
     internal readonly Half[][] Keys16 = [], Values16 = [];
