@@ -13,7 +13,14 @@ public readonly record struct Segment(int Start, int Length, AddedToken? Token);
 
 public sealed class AddedTokenMatcher
 {
-    readonly Dictionary<char, AddedToken[]> _byFirstChar = [];
+    // character trie over the token contents; a node's Tokens are those ending there
+    sealed class TrieNode
+    {
+        public readonly Dictionary<char, TrieNode> Next = [];
+        public AddedToken? Token;
+    }
+
+    readonly TrieNode _root = new();
     readonly SearchValues<char> _firstChars;
 
     public int Count { get; }
@@ -22,9 +29,17 @@ public sealed class AddedTokenMatcher
     {
         var list = tokens.Where(t => t.Content.Length > 0).ToList();
         Count = list.Count;
-        foreach (var g in list.GroupBy(t => t.Content[0]))
-            _byFirstChar[g.Key] = g.OrderByDescending(t => t.Content.Length).ToArray();
-        _firstChars = SearchValues.Create(_byFirstChar.Keys.ToArray());
+        foreach (var t in list)
+        {
+            var node = _root;
+            foreach (char c in t.Content)
+            {
+                if (!node.Next.TryGetValue(c, out var n)) node.Next[c] = n = new TrieNode();
+                node = n;
+            }
+            node.Token ??= t; // first definition wins on duplicates
+        }
+        _firstChars = SearchValues.Create(_root.Next.Keys.ToArray());
     }
 
     /// <summary>Splits <paramref name="text"/> into plain segments and added-token segments.</summary>
@@ -38,14 +53,11 @@ public sealed class AddedTokenMatcher
             int k = span[i..].IndexOfAny(_firstChars);
             if (k < 0) break;
             i += k;
+            // longest token starting at i (that satisfies single_word)
             AddedToken? hit = null;
-            foreach (var t in _byFirstChar[text[i]])
-            {
-                if (!span[i..].StartsWith(t.Content, StringComparison.Ordinal)) continue;
-                if (t.SingleWord && !IsWordBoundary(text, i, i + t.Content.Length)) continue;
-                hit = t;
-                break;
-            }
+            var node = _root;
+            for (int j = i; j < text.Length && node.Next.TryGetValue(text[j], out node); j++)
+                if (node.Token is { } t && (!t.SingleWord || IsWordBoundary(text, i, j + 1))) hit = t;
             if (hit == null) { i++; continue; }
             int start = i, end = i + hit.Content.Length;
             if (hit.LStrip) while (start > plainStart && char.IsWhiteSpace(text[start - 1])) start--;

@@ -14,6 +14,44 @@ public static class UnicodeNormalizer
 
     static readonly Dictionary<int, int> DecompIndex = BuildDecompIndex();
     static readonly Dictionary<long, int> Compose = BuildCompose();
+    static readonly HashSet<int> CompositionSeconds = [.. UnicodeNormalizationData.CompSecond.ToArray()];
+    static readonly bool[] NfcInertBmp = BuildNfcInert();
+
+    /// <summary>
+    /// BMP characters NFC leaves alone whatever surrounds them: combining class 0, no canonical decomposition, and
+    /// never the second half of a composition (Hangul jamo V/T included). A text of these (and of astral characters
+    /// checked one by one) is returned unchanged without decomposing.
+    /// </summary>
+    static bool[] BuildNfcInert()
+    {
+        var t = new bool[0x10000];
+        var seconds = CompositionSeconds;
+        for (int c = 0; c < 0x10000; c++)
+        {
+            bool decomposes = (c >= SBase && c < SBase + SCount) || (DecompIndex.TryGetValue(c, out int idx) && (UnicodeNormalizationData.DecompInfo[idx] & 0x8000_0000u) == 0);
+            bool jamoVT = (c >= VBase && c < VBase + VCount) || (c > TBase && c < TBase + TCount);
+            t[c] = !decomposes && !jamoVT && !seconds.Contains(c) && CombiningClass(c) == 0 && !(c >= 0xD800 && c <= 0xDFFF);
+        }
+        return t;
+    }
+
+    static bool IsNfcInert(string s, int from)
+    {
+        for (int i = from; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (NfcInertBmp[c]) continue;
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                int cp = char.ConvertToUtf32(c, s[i + 1]);
+                if (CombiningClass(cp) != 0 || DecompIndex.ContainsKey(cp) || CompositionSeconds.Contains(cp)) return false;
+                i++;
+                continue;
+            }
+            return false;
+        }
+        return true;
+    }
 
     static Dictionary<int, int> BuildDecompIndex()
     {
@@ -57,6 +95,7 @@ public static class UnicodeNormalizer
         int i0 = 0;
         while (i0 < s.Length && s[i0] < limit) i0++;
         if (i0 == s.Length) return s;
+        if (form == NormalizationForm.Nfc && IsNfcInert(s, i0)) return s;
 
         bool compat = form is NormalizationForm.Nfkc or NormalizationForm.Nfkd;
         bool compose = form is NormalizationForm.Nfc or NormalizationForm.Nfkc;
