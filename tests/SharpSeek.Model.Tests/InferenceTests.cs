@@ -90,7 +90,7 @@ public class InferenceTests(ITestOutputHelper output)
         output.WriteLine($"f16 cache: max |Δlogit| {worst:E2}; {seq.BytesPerToken} bytes/token");
         Assert.True(worst < 5e-3f, $"{worst}");
         var c = (DeepseekV3Config)m.Config;
-        Assert.Equal(2L * c.NumHiddenLayers * (c.KvLoraRank + c.QkRopeHeadDim), seq.BytesPerToken);
+        Assert.Equal(2L * (c.NumHiddenLayers + c.NumNextnPredictLayers) * (c.KvLoraRank + c.QkRopeHeadDim), seq.BytesPerToken);   // + the MTP block's slot
     }
 
     [Fact]
