@@ -100,6 +100,7 @@ public static class Gemm
             var buf = t_pack;
             if (buf == null || buf.Length < KC * NC) t_pack = buf = GC.AllocateUninitializedArray<float>(KC * NC, pinned: true);
             float* pack = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buf));
+            float* tile = stackalloc float[MR * 32];   // the micro-kernel's accumulators, before the edge-aware store
             for (int t = start; t < end; t++)
             {
                 int j0 = t * NC, nc = Math.Min(NC, N - j0);
@@ -117,8 +118,9 @@ public static class Gemm
                             int nr = Math.Min(NR, nc - jp * NR);
                             float* bp = pack + (long)jp * kc * NR;
                             float* cp = C + (long)i0 * N + j0 + jp * NR;
-                            if (NR == 32) Kernel6x32(A + (long)i0 * K + p0, K, mr, bp, kc, cp, N, nr, add);
-                            else Kernel6x16(A + (long)i0 * K + p0, K, mr, bp, kc, cp, N, nr, add);
+                            if (NR == 32) Kernel6x32(A + (long)i0 * K + p0, K, mr, bp, kc, tile);
+                            else Kernel6x16(A + (long)i0 * K + p0, K, mr, bp, kc, tile);
+                            Store(tile, NR, mr, cp, N, nr, add);
                         }
                     }
                 }
@@ -155,8 +157,8 @@ public static class Gemm
         }
     }
 
-    // 6 rows of A (lda apart; rows past mr repeat the last one and are not stored) × a 16-column B panel.
-    static unsafe void Kernel6x16(float* a, int lda, int mr, float* b, int kc, float* c, int ldc, int nr, bool add)
+    // 6 rows of A (lda apart; rows past mr repeat row 0 and are not stored) × a 16-column B panel → t[6×16].
+    static unsafe void Kernel6x16(float* a, int lda, int mr, float* b, int kc, float* t)
     {
         float* a0 = a, a1 = a + (mr > 1 ? lda : 0), a2 = a + (mr > 2 ? 2 * lda : 0);
         float* a3 = a + (mr > 3 ? 3 * lda : 0), a4 = a + (mr > 4 ? 4 * lda : 0), a5 = a + (mr > 5 ? 5 * lda : 0);
@@ -172,13 +174,11 @@ public static class Gemm
             x = Vector256.Create(a4[p]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
             x = Vector256.Create(a5[p]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
         }
-        float* t = stackalloc float[6 * 16];
         c00.Store(t); c01.Store(t + 8); c10.Store(t + 16); c11.Store(t + 24); c20.Store(t + 32); c21.Store(t + 40);
         c30.Store(t + 48); c31.Store(t + 56); c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
-        Store(t, 16, mr, c, ldc, nr, add);
     }
 
-    static unsafe void Kernel6x32(float* a, int lda, int mr, float* b, int kc, float* c, int ldc, int nr, bool add)
+    static unsafe void Kernel6x32(float* a, int lda, int mr, float* b, int kc, float* t)
     {
         float* a0 = a, a1 = a + (mr > 1 ? lda : 0), a2 = a + (mr > 2 ? 2 * lda : 0);
         float* a3 = a + (mr > 3 ? 3 * lda : 0), a4 = a + (mr > 4 ? 4 * lda : 0), a5 = a + (mr > 5 ? 5 * lda : 0);
@@ -194,10 +194,8 @@ public static class Gemm
             x = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
             x = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
         }
-        float* t = stackalloc float[6 * 32];
         c00.Store(t); c01.Store(t + 16); c10.Store(t + 32); c11.Store(t + 48); c20.Store(t + 64); c21.Store(t + 80);
         c30.Store(t + 96); c31.Store(t + 112); c40.Store(t + 128); c41.Store(t + 144); c50.Store(t + 160); c51.Store(t + 176);
-        Store(t, 32, mr, c, ldc, nr, add);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

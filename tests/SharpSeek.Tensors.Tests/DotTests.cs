@@ -74,6 +74,26 @@ public class DotTests
             }
     }
 
+    // On AMD the V512 path routes integer kernels to their 256-bit forms (Quant.WideInt); test the 512-bit ones here.
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void Wide_integer_kernels_equal_reference(GgmlType t)
+    {
+        if (Quant.BestPath < KernelPath.V512) return;
+        foreach (bool randomBytes in new[] { false, true })
+            foreach (int blocks in BlockCounts)
+            {
+                var (w, _, xq, n) = Case(t, TestData.Values(t, blocks), blocks * 17 + (int)t, randomBytes);
+                float reference = Quant.Dot(t, w, xq, n, KernelPath.Scalar);
+                float fast = Quant.DotV512Int(t, w, xq, n);
+                double tol = 1e-5 * AbsTerms(t, w, xq, n) + 1e-30;
+                Assert.True(Math.Abs(fast - reference) <= tol, $"{t} 512-bit n={n}: {fast} vs {reference}");
+            }
+    }
+
     [Theory]
     [MemberData(nameof(TypesAndPaths))]
     public void Float_rows_of_every_length(GgmlType t, string pathName)

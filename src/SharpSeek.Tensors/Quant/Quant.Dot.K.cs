@@ -32,44 +32,74 @@ public static partial class Quant
 
     // ---- Q4_K ----
 
+    // pshufb masks broadcasting i16 element e of each 128-bit lane to the whole lane (ggml get_scale_shuffle_k4).
+    static readonly Vector256<byte>[] BroadcastI16 = BuildBroadcastI16();
+
+    static Vector256<byte>[] BuildBroadcastI16()
+    {
+        var r = new Vector256<byte>[8];
+        Span<byte> m = stackalloc byte[32];
+        for (int e = 0; e < 8; e++)
+        {
+            for (int i = 0; i < 32; i += 2) { m[i] = (byte)(2 * e); m[i + 1] = (byte)(2 * e + 1); }
+            r[e] = Vector256.Create((ReadOnlySpan<byte>)m);
+        }
+        return r;
+    }
+
+    /// <summary>8 lanes of m_j·(bsum_2j + bsum_2j+1) as f32 (the Q4_K min term before the dmin·dx scale).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> Q4_KMins256(ulong mins, short* bsums)
+    {
+        var pairs = Avx2.MultiplyAddAdjacent(Avx.LoadVector256(bsums), Vector256.Create((short)1));
+        var m = Avx2.ConvertToVector256Int32(Vector128.CreateScalar(mins).AsByte());
+        return Avx.ConvertToVector256Single(Avx2.MultiplyLow(pairs, m));
+    }
+
     static unsafe float DotQ4_KV256(byte* w, byte* x, int nb)
     {
-        Vector256<float> acc = default;
-        float accm = 0;
+        Vector256<float> acc = default, accm = default;
         var m4 = Vector256.Create((byte)0x0F);
+        var shuf = BroadcastI16;
+        Vector256<byte> s0 = shuf[0], s1 = shuf[1], s2 = shuf[2], s3 = shuf[3], s4 = shuf[4], s5 = shuf[5], s6 = shuf[6], s7 = shuf[7];
         for (int b = 0; b < nb; b++, w += 144, x += 292)
         {
             float dx = *(float*)x;
             UnpackQ4_KScales(w + 4, out ulong sc, out ulong mn);
-            accm += dx * F16(w + 2) * Q4_KMinSum(mn, (short*)(x + 260));
+            accm = Fma.MultiplyAdd(Q4_KMins256(mn, (short*)(x + 260)), Vector256.Create(dx * F16(w + 2)), accm);
+            var sc128 = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(sc).AsByte());
+            var scales = Vector256.Create(sc128, sc128).AsByte();
             byte* q = w + 16;
             sbyte* q8 = (sbyte*)(x + 4);
-            Vector256<int> sumi = default;
-            for (int j = 0; j < 4; j++, q += 32, q8 += 64)
-            {
-                var bits = Avx.LoadVector256(q);
-                var lo = bits & m4;
-                var hi = Avx2.ShiftRightLogical(bits.AsUInt16(), 4).AsByte() & m4;
-                var pl = Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256(q8));
-                var ph = Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256(q8 + 32));
-                sumi += Avx2.MultiplyAddAdjacent(pl, Vector256.Create((short)(byte)(sc >> (16 * j))))
-                      + Avx2.MultiplyAddAdjacent(ph, Vector256.Create((short)(byte)(sc >> (16 * j + 8))));
-            }
+            var sumi = Sub(q, q8, scales, s0, s1, m4) + Sub(q + 32, q8 + 64, scales, s2, s3, m4)
+                     + Sub(q + 64, q8 + 128, scales, s4, s5, m4) + Sub(q + 96, q8 + 192, scales, s6, s7, m4);
             acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), Vector256.Create(dx * F16(w)), acc);
         }
-        return Vector256.Sum(acc) - accm;
+        return Vector256.Sum(acc) - Vector256.Sum(accm);
+
+        // 64 values: sub-block 2j from the low nibbles, 2j+1 from the high ones, each times its scale.
+        static Vector256<int> Sub(byte* q, sbyte* q8, Vector256<byte> scales, Vector256<byte> sl, Vector256<byte> sh, Vector256<byte> m4)
+        {
+            var bits = Avx.LoadVector256(q);
+            var lo = bits & m4;
+            var hi = Avx2.ShiftRightLogical(bits.AsUInt16(), 4).AsByte() & m4;
+            var pl = Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256(q8));
+            var ph = Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256(q8 + 32));
+            return Avx2.MultiplyAddAdjacent(pl, Avx2.Shuffle(scales, sl).AsInt16())
+                 + Avx2.MultiplyAddAdjacent(ph, Avx2.Shuffle(scales, sh).AsInt16());
+        }
     }
 
     static unsafe float DotQ4_KV512(byte* w, byte* x, int nb)
     {
         Vector512<float> acc = default;
-        float accm = 0;
+        Vector256<float> accm = default;
         var m4 = Vector512.Create((byte)0x0F);
         for (int b = 0; b < nb; b++, w += 144, x += 292)
         {
             float dx = *(float*)x;
             UnpackQ4_KScales(w + 4, out ulong sc, out ulong mn);
-            accm += dx * F16(w + 2) * Q4_KMinSum(mn, (short*)(x + 260));
+            accm = Fma.MultiplyAdd(Q4_KMins256(mn, (short*)(x + 260)), Vector256.Create(dx * F16(w + 2)), accm);
             byte* q = w + 16;
             sbyte* q8 = (sbyte*)(x + 4);
             Vector512<int> sumi = default;
@@ -87,7 +117,7 @@ public static partial class Quant
             }
             acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sumi), Vector512.Create(dx * F16(w)), acc);
         }
-        return Vector512.Sum(acc) - accm;
+        return Vector512.Sum(acc) - Vector256.Sum(accm);
     }
 
     static unsafe float DotQ4_KV128(byte* w, byte* x, int nb)
@@ -137,6 +167,8 @@ public static partial class Quant
         Vector256<float> acc = default;
         var m4 = Vector256.Create((byte)0x0F);
         var m30 = Vector256.Create((byte)0x30);
+        var shuf = Q6Shuffle;
+        Vector256<byte> k0 = shuf[0], k1 = shuf[1], k2 = shuf[2], k3 = shuf[3];
         for (int b = 0; b < nb; b++, w += 210, x += 292)
         {
             sbyte* sc = (sbyte*)(w + 192);
@@ -144,6 +176,8 @@ public static partial class Quant
             Vector256<int> sumi = default;
             for (int h = 0; h < 2; h++, q8 += 128, sc += 8)
             {
+                var s8 = Sse41.ConvertToVector128Int16(Vector128.CreateScalar(*(ulong*)sc).AsSByte());
+                var scales = Vector256.Create(s8, s8).AsByte();
                 byte* ql = w + 64 * h, qh = w + 128 + 32 * h;
                 var Q0 = Avx.LoadVector256(ql); var Q1 = Avx.LoadVector256(ql + 32);
                 var H = Avx.LoadVector256(qh).AsUInt16();
@@ -151,18 +185,36 @@ public static partial class Quant
                 var q2 = (Q1 & m4) | (Avx2.ShiftLeftLogical(H, 2).AsByte() & m30);
                 var q3 = (Avx2.ShiftRightLogical(Q0.AsUInt16(), 4).AsByte() & m4) | (H.AsByte() & m30);
                 var q4 = (Avx2.ShiftRightLogical(Q1.AsUInt16(), 4).AsByte() & m4) | (Avx2.ShiftRightLogical(H, 2).AsByte() & m30);
-                sumi += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q1, Avx.LoadVector256(q8)), Pair(sc[0], sc[1]))
-                      + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q2, Avx.LoadVector256(q8 + 32)), Pair(sc[2], sc[3]))
-                      + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q3, Avx.LoadVector256(q8 + 64)), Pair(sc[4], sc[5]))
-                      + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q4, Avx.LoadVector256(q8 + 96)), Pair(sc[6], sc[7]));
+                sumi += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q1, Avx.LoadVector256(q8)), Avx2.Shuffle(scales, k0).AsInt16())
+                      + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q2, Avx.LoadVector256(q8 + 32)), Avx2.Shuffle(scales, k1).AsInt16())
+                      + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q3, Avx.LoadVector256(q8 + 64)), Avx2.Shuffle(scales, k2).AsInt16())
+                      + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(q4, Avx.LoadVector256(q8 + 96)), Avx2.Shuffle(scales, k3).AsInt16());
             }
             int off = Q6_KOffset((sbyte*)(w + 192), (short*)(x + 260));
             var s = Avx.ConvertToVector256Single(sumi - Vector256.CreateScalar(off));
             acc = Fma.MultiplyAdd(s, Vector256.Create(*(float*)x * F16(w + 208)), acc);
         }
         return Vector256.Sum(acc);
+    }
 
-        static Vector256<short> Pair(sbyte a, sbyte b) => Vector256.Create(Vector128.Create((short)a), Vector128.Create((short)b));
+    // pshufb masks for Q6_K: with the 8 scales of a half as i16 in both lanes, q_k needs scale 2k in the low
+    // lane (values 0..15) and 2k+1 in the high lane (values 16..31).
+    static readonly Vector256<byte>[] Q6Shuffle = BuildQ6Shuffle();
+
+    static Vector256<byte>[] BuildQ6Shuffle()
+    {
+        var r = new Vector256<byte>[4];
+        Span<byte> m = stackalloc byte[32];
+        for (int k = 0; k < 4; k++)
+        {
+            for (int i = 0; i < 32; i += 2)
+            {
+                int e = i < 16 ? 2 * k : 2 * k + 1;
+                m[i] = (byte)(2 * e); m[i + 1] = (byte)(2 * e + 1);
+            }
+            r[k] = Vector256.Create((ReadOnlySpan<byte>)m);
+        }
+        return r;
     }
 
     // Indices for vpermw: scale i16 vector [s0..s15] → [s_a ×8, s_a+1 ×8, s_a+8 ×8, s_a+9 ×8] for a = 0, 2, 4, 6.
