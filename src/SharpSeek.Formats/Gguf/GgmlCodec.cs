@@ -8,7 +8,7 @@ namespace SharpSeek.Formats.Gguf;
 public static class GgmlCodec
 {
     static readonly GgmlType[] Plain = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, (GgmlType)28 /* F64 */];
-    static readonly GgmlType[] Quantized = [GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K];
+    static readonly GgmlType[] Quantized = [GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q8_K];
 
     /// <summary>Types ReadFloat32 decodes.</summary>
     public static bool CanDecode(GgmlType type) => Plain.Contains(type) || QuantSupports(type);

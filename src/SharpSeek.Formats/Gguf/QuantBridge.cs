@@ -1,15 +1,16 @@
-// The one seam between the GGUF layer and the quantization kernels (SharpSeek.Tensors.Quant).
+// The one seam between the GGUF layer and the quantization kernels (SharpSeek.Tensors.Quant, bit-exact with ggml).
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Formats.Gguf;
 
 static class QuantBridge
 {
-    public static bool Supports(GgmlType type) => false;
+    public static bool Supports(GgmlType type) =>
+        type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16) && Quant.IsSupported(type);
 
     public static void Dequantize(GgmlType type, ReadOnlySpan<byte> source, Span<float> destination) =>
-        throw new NotSupportedException($"{GgufTypes.Name(type)} dequantization is not available yet");
+        Quant.Dequantize(type, source, destination);
 
     public static void Quantize(GgmlType type, ReadOnlySpan<float> source, Span<byte> destination) =>
-        throw new NotSupportedException($"{GgufTypes.Name(type)} quantization is not available yet");
+        Quant.Quantize(type, source, destination);
 }

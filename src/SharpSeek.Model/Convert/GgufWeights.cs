@@ -2,14 +2,19 @@
 // and gets f32 in HF's shape and layout. Undone at read time: llama's q/k rope permutation, expert stacking
 // (blk.N.ffn_*_exps [E, rows, cols], or the fused ffn_gate_up_exps), and deepseek2's kv_b split into attn_k_b
 // (per head transposed) + attn_v_b. Quantized tensors are dequantized by the kernels' Quant.Dequantize.
+// As an ITensorSource, Matrix() hands the fast path weights in their stored type pointing into the map; only
+// llama's permuted q/k (rows reordered, bytes copied once) and deepseek2's split kv_b (reassembled) are copies.
+using System.Runtime.InteropServices;
 using SharpSeek.Formats;
 using SharpSeek.Formats.Gguf;
+using SharpSeek.Model.Inference;
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Model.Convert;
 
-public sealed unsafe class GgufWeights : IDisposable
+public sealed unsafe class GgufWeights : ITensorSource
 {
+    readonly List<nint> owned = [];
     abstract record Source(long[] HfShape, GgmlType Type);
     sealed record Plain(string Gguf, long[] HfShape, GgmlType Type, int RopeHeads) : Source(HfShape, Type);
     sealed record Expert(string Gguf, int Index, int RowOffset, long[] HfShape, GgmlType Type) : Source(HfShape, Type);
@@ -18,6 +23,7 @@ public sealed unsafe class GgufWeights : IDisposable
     readonly Dictionary<string, Source> sources = new(StringComparer.Ordinal);
 
     public GgufFile File { get; }
+    public string Location => File.Path;
     public ModelConfig Config { get; }
     public string Architecture { get; }
     /// <summary>HF tensor names, in GGUF file order.</summary>
@@ -96,8 +102,65 @@ public sealed unsafe class GgufWeights : IDisposable
     /// <summary>The tensor's shape as Hugging Face stores it.</summary>
     public long[] Shape(string hfName) => (long[])Get(hfName).HfShape.Clone();
 
-    /// <summary>The ggml type the tensor is stored in (for the loader's dtype report; for fast paths use GgufName/File).</summary>
+    /// <summary>The ggml type the tensor is stored in.</summary>
     public GgmlType Type(string hfName) => Get(hfName).Type;
+
+    /// <summary>The stored type's name ("F32", "Q4_K", …).</summary>
+    public string StoredType(string hfName) => GgufTypes.Name(Get(hfName).Type);
+
+    /// <summary>
+    /// A 2-D weight in its stored type: a pointer into the map for plain tensors and experts (one expert's slice of the
+    /// stacked tensor); llama q/k rows are put back in HF order (whole rows of blocks, no requantization); kv_b from
+    /// attn_k_b/attn_v_b is reassembled (F16/BF16/F32 kept, quantized parts dequantized to F32). Owned copies live until Dispose.
+    /// </summary>
+    public WeightMatrix Matrix(string hfName)
+    {
+        var src = Get(hfName);
+        if (src.HfShape.Length != 2)
+            throw new CheckpointException(File.Path, hfName, $"{File.Path}: tensor '{hfName}' has shape {TensorInfo.FormatShape(src.HfShape)}; a 2-D weight was expected");
+        int rows = checked((int)src.HfShape[0]), cols = checked((int)src.HfShape[1]);
+        if (!Quant.IsSupported(src.Type))
+            throw new CheckpointException(File.Path, hfName, $"{File.Path}: tensor '{hfName}' is {GgufTypes.Name(src.Type)}, which the kernels do not take");
+        long rowBytes = GgufTypes.ByteCount(src.Type, cols);
+        switch (src)
+        {
+            case Plain { RopeHeads: 0 } p:
+                return new WeightMatrix(p.Type, rows, cols, File.Pointer(p.Gguf));
+            case Plain p:
+            {
+                byte* from = File.Pointer(p.Gguf);
+                byte* to = Own(rowBytes * rows);
+                int hd = rows / p.RopeHeads, half = hd / 2;
+                for (int h = 0; h < p.RopeHeads; h++)
+                    for (int i = 0; i < half; i++)
+                        for (int j = 0; j < 2; j++)
+                            Buffer.MemoryCopy(from + (long)(h * hd + 2 * i + j) * rowBytes, to + (long)(h * hd + j * half + i) * rowBytes, rowBytes, rowBytes);
+                return new WeightMatrix(p.Type, rows, cols, to);
+            }
+            case Expert e:
+            {
+                var info = File.Info(e.Gguf);
+                long perExpert = GgufTypes.ByteCount(info.Type, info.Shape[1] * info.Shape[2]);
+                return new WeightMatrix(e.Type, rows, cols, File.Pointer(info) + e.Index * perExpert + e.RowOffset * rowBytes);
+            }
+            default:
+            {
+                var type = src.Type is GgmlType.F16 or GgmlType.BF16 ? src.Type : GgmlType.F32;
+                var values = ReadFloat32(hfName);
+                long bytes = GgufTypes.ByteCount(type, values.LongLength);
+                byte* to = Own(bytes);
+                GgmlCodec.Encode(type, values, new Span<byte>(to, checked((int)bytes)));
+                return new WeightMatrix(type, rows, cols, to);
+            }
+        }
+    }
+
+    byte* Own(long bytes)
+    {
+        var p = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
+        owned.Add((nint)p);
+        return p;
+    }
 
     /// <summary>The GGUF tensor holding hfName, or null when it is assembled from several (split kv_b).</summary>
     public string? GgufName(string hfName) => Get(hfName) switch { Plain p => p.Gguf, Expert e => e.Gguf, _ => null };
@@ -147,5 +210,10 @@ public sealed unsafe class GgufWeights : IDisposable
         }
     }
 
-    public void Dispose() => File.Dispose();
+    public void Dispose()
+    {
+        foreach (var p in owned) NativeMemory.AlignedFree((void*)p);
+        owned.Clear();
+        File.Dispose();
+    }
 }
