@@ -120,11 +120,11 @@ public sealed class CodePointRegex : SplitPattern
                     astral.Add($"{Esc(h2)}[\\uDC00-{Esc(l2)}]");
                 }
             }
-            var parts = new List<string>();
-            if (bmp.Length > 0) parts.Add("[" + bmp + "]");
-            parts.AddRange(astral);
-            if (parts.Count == 0) return "(?!)";
-            return parts.Count == 1 && astral.Count == 0 ? parts[0] : "(?:" + string.Join("|", parts) + ")";
+            if (bmp.Length == 0 && astral.Count == 0) return "(?!)";
+            if (astral.Count == 0) return "[" + bmp + "]";
+            // the lookahead lets a BMP character fail the astral alternatives at once instead of trying each
+            var astralPart = "(?=[\\uD800-\\uDBFF])(?:" + string.Join("|", astral) + ")";
+            return bmp.Length == 0 ? "(?:" + astralPart + ")" : "(?:[" + bmp + "]|" + astralPart + ")";
         }
 
         static string Esc(int c) => $"\\u{c:X4}";
