@@ -24,9 +24,14 @@ public interface ITensorSource : IDisposable
 
 public static class TensorSources
 {
-    /// <summary>Opens an HF folder / .safetensors file (config.json beside it) and reads its config.</summary>
+    /// <summary>Opens a .gguf file (config from its metadata) or an HF folder / .safetensors file (config.json beside it).</summary>
     public static (ITensorSource Source, ModelConfig Config) Open(string path)
     {
+        if (path.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+        {
+            var gguf = Convert.GgufWeights.Open(path);
+            return (gguf, gguf.Config);
+        }
         var checkpoint = Checkpoint.Open(path);
         try
         {
