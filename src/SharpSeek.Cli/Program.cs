@@ -11,4 +11,5 @@ root.Subcommands.Add(BenchVerb.Create());
 root.Subcommands.Add(TokenizeVerb.Create());
 root.Subcommands.Add(TemplateVerb.Create());
 root.Subcommands.Add(TokenizerTrainVerb.Create());
+root.Subcommands.Add(ConvertVerb.Create());
 return root.Parse(args).Invoke();
