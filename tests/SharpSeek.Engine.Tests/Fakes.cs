@@ -1,0 +1,83 @@
+// Test doubles behind the engine seam: ScriptedModel emits a fixed token script (so reasoning/answer splitting,
+// stop strings and finish reasons are deterministic), records every decode step's batch size, and can sleep per
+// step to stand in for compute. The tokenizer is chat-tiny's (byte-level BPE with DeepSeek-R1's specials).
+using SharpSeek.Engine;
+using SharpSeek.Model;
+using SharpSeek.Tests;
+using SharpSeek.Tokenizers;
+
+namespace SharpSeek.Engine.Tests;
+
+public sealed class ScriptedModel(int vocab, int[] script, int context = 4096) : IStepModel
+{
+    const float Peak = 40f;                      // one-hot logit: e^-40 × vocab ≈ 0, so sampling follows the script too
+    readonly Dictionary<KvCache, int> promptLength = new(ReferenceEqualityComparer.Instance);
+    readonly object gate = new();
+
+    public int VocabSize => vocab;
+    public int ContextLength => context;
+    public TimeSpan StepDelay { get; set; }
+    public TimeSpan PrefillDelay { get; set; }
+    public List<int> BatchSizes { get; } = [];
+    public List<int> FedTokens { get; } = [];
+    /// <summary>When set, the script depends on the prompt: the token at step s is ScriptFor(prompt)[s].</summary>
+    public Func<int, int[]>? ScriptByPromptLength { get; set; }
+
+    public KvCache NewCache(int capacity) => new(capacity, [], []);
+
+    public void Prefill(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits)
+    {
+        if (PrefillDelay > TimeSpan.Zero) Thread.Sleep(PrefillDelay);
+        lock (gate) promptLength[cache] = tokens.Length;
+        cache.Length = tokens.Length;
+        OneHot(cache, logits);
+    }
+
+    public void DecodeStep(ReadOnlySpan<DecodeItem> batch, Span<float> logits)
+    {
+        if (StepDelay > TimeSpan.Zero) Thread.Sleep(StepDelay);
+        lock (gate) { BatchSizes.Add(batch.Length); foreach (var b in batch) FedTokens.Add(b.Token); }
+        for (int b = 0; b < batch.Length; b++)
+        {
+            if (batch[b].Cache.Length >= batch[b].Cache.Capacity) throw new InvalidOperationException("cache overflow");
+            batch[b].Cache.Length++;
+            OneHot(batch[b].Cache, logits.Slice(b * vocab, vocab));
+        }
+    }
+
+    void OneHot(KvCache cache, Span<float> logits)
+    {
+        int plen;
+        lock (gate) plen = promptLength[cache];
+        var s = ScriptByPromptLength?.Invoke(plen) ?? script;
+        int step = cache.Length - plen;
+        logits.Clear();
+        logits[s[Math.Min(step, s.Length - 1)]] = Peak;
+    }
+}
+
+public static class TestModels
+{
+    public static string ChatTinyDir => Fixtures.Path("models", "chat-tiny");
+    static Tokenizer? tokenizer;
+    public static Tokenizer Tokenizer => tokenizer ??= Tokenizer.Load(ChatTinyDir);
+    public static int Eos => Tokenizer.EosId!.Value;
+
+    /// <summary>Token ids of text (specials such as &lt;think&gt; recognised), optionally followed by EOS.</summary>
+    public static int[] Ids(string text, bool eos = true) => [.. Tokenizer.Encode(text, false), .. eos ? [Eos] : Array.Empty<int>()];
+
+    public const string Reasoning = "Let me think: two plus two is four.";
+    public const string Answer = "The answer is 4.";
+    /// <summary>What R1 emits after the prompt's "&lt;think&gt;\n": reasoning, &lt;/think&gt;, answer, EOS.</summary>
+    public static int[] R1Script => Ids(Reasoning + "\n</think>\n\n" + Answer);
+
+    public static ServingModel Scripted(int[] script, SchedulerOptions? scheduler = null, string id = "scripted", int defaultMaxTokens = 256, TimeSpan stepDelay = default)
+    {
+        var m = new ScriptedModel(Tokenizer.VocabSize, script) { StepDelay = stepDelay };
+        return new ServingModel(id, m, Tokenizer, new DeepSeekR1Format(), [Eos],
+            new EngineOptions { Scheduler = scheduler ?? new SchedulerOptions { ContextLength = 4096 }, DefaultMaxTokens = defaultMaxTokens });
+    }
+
+    public static ServingModel ChatTiny(SchedulerOptions? scheduler = null, int defaultMaxTokens = 64) =>
+        ServingModel.Load(ChatTinyDir, new EngineOptions { Scheduler = scheduler ?? new SchedulerOptions { ContextLength = 1024 }, DefaultMaxTokens = defaultMaxTokens });
+}
