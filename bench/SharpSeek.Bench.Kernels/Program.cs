@@ -21,6 +21,7 @@ static unsafe class Program
         int mdAt = Array.IndexOf(args, "--markdown");
         string? mdFile = mdAt >= 0 && mdAt + 1 < args.Length ? args[mdAt + 1] : null;
 
+        Line("t1 figures use the calling thread's CPU time (robust on a shared machine); t2 figures are wall clock.");
         Line($"SharpSeek kernel bench — {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSArchitecture}, " +
              $".NET {Environment.Version}, kernel path {Quant.KernelPathName}, quick={Quick}");
         if (args.Contains("--dots")) { DotPaths(); return 0; }
@@ -43,7 +44,7 @@ static unsafe class Program
         }
 
         // ---- pool overhead ----
-        Md.Add("\n### WorkerPool per-call overhead (For over 2 indices of ~1 µs each, minus the ideal time)\n");
+        Md.Add("\n### WorkerPool per-call overhead (median of 20k calls of For over 2 indices of ~1 µs each, minus the ideal time)\n");
         Md.Add("| threads | µs per call |");
         Md.Add("|---:|---:|");
         foreach (var p in pools)
@@ -174,7 +175,7 @@ static unsafe class Program
         {
             new Span<byte>(data, int.MaxValue / 4 + 1).Fill(1);   // touch (first 512 MiB)
             var job = new SumJob { Data = data, Out = outp };
-            double s = Time(() => pool.For(slices, ref job), 1.0, 3);
+            double s = Time(() => pool.For(slices, ref job), 1.0, 3, cpuTime: pool.Threads == 1);
             return (double)slices * (1 << 20) / s / 1e9;
         }
         finally { NativeMemory.AlignedFree(data); }
@@ -184,6 +185,7 @@ static unsafe class Program
     {
         public readonly void Run(int start, int end)
         {
+            if (Vector512.IsHardwareAccelerated) { Run512(start, end); return; }
             for (int s = start; s < end; s++)
             {
                 var a0 = Vector256.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0; var a5 = a0;
@@ -202,11 +204,31 @@ static unsafe class Program
         }
     }
 
+    static void Run512(int start, int end)
+    {
+        for (int s = start; s < end; s++)
+        {
+            var a0 = Vector512.Create(1f); var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0;
+            var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0; var a9 = a0;
+            var m = Vector512.Create(0.999999f); var c = Vector512.Create(1e-7f);
+            for (int i = 0; i < 50_000; i++)
+            {
+                a0 = Vector512.FusedMultiplyAdd(a0, m, c); a1 = Vector512.FusedMultiplyAdd(a1, m, c);
+                a2 = Vector512.FusedMultiplyAdd(a2, m, c); a3 = Vector512.FusedMultiplyAdd(a3, m, c);
+                a4 = Vector512.FusedMultiplyAdd(a4, m, c); a5 = Vector512.FusedMultiplyAdd(a5, m, c);
+                a6 = Vector512.FusedMultiplyAdd(a6, m, c); a7 = Vector512.FusedMultiplyAdd(a7, m, c);
+                a8 = Vector512.FusedMultiplyAdd(a8, m, c); a9 = Vector512.FusedMultiplyAdd(a9, m, c);
+            }
+            if (Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9) == 42) Console.Write("");
+        }
+    }
+
+    // 100k iterations × 10 FMAs × 8 lanes × 2 flops per index (or 50k × 10 × 16 × 2 with 512 bits: the same).
     static double FmaPeak(WorkerPool pool)
     {
         var job = new FmaJob();
         int tasks = pool.Threads * 8;
-        double s = Time(() => pool.For(tasks, ref job), 0.5, 3);
+        double s = Time(() => pool.For(tasks, ref job), 0.5, 3, cpuTime: pool.Threads == 1);
         return tasks * 100_000.0 * 10 * 8 * 2 / s / 1e9;
     }
 
@@ -222,14 +244,27 @@ static unsafe class Program
         }
     }
 
-    /// <summary>µs per For(2 indices) beyond the ideal (one index's work when split across 2 threads, both otherwise).</summary>
+    /// <summary>Median µs per For(2 indices) beyond the ideal (one index's work split over 2 threads, both on 1).</summary>
     static double PoolOverhead(WorkerPool pool)
     {
         var job = new WorkJob();
-        double one = Time(() => { for (int i = 0; i < 1000; i++) job.Run(0, 1); }, 0.3) / 1000;
-        double call = Time(() => { for (int i = 0; i < 1000; i++) pool.For(2, ref job); }, 0.5) / 1000;
-        double ideal = pool.Threads >= 2 ? one : 2 * one;
-        return (call - ideal) * 1e6;
+        double one = Median(() => job.Run(0, 1));
+        double call = Median(() => pool.For(2, ref job));
+        return (call - (pool.Threads >= 2 ? one : 2 * one)) * 1e6;
+
+        static double Median(Action f)
+        {
+            var t = new double[20_000];
+            for (int i = 0; i < 1000; i++) f();
+            for (int i = 0; i < t.Length; i++)
+            {
+                long a = Stopwatch.GetTimestamp();
+                f();
+                t[i] = (Stopwatch.GetTimestamp() - a) / (double)Stopwatch.Frequency;
+            }
+            Array.Sort(t);
+            return t[t.Length / 2];
+        }
     }
 
     // ---- MatVec ----
@@ -270,13 +305,13 @@ static unsafe class Program
         var gfs = new double[3];
         foreach (var p in pools)
         {
-            double s = Time(() => { Quant.MatVec(t, w[next], rows, cols, x, y, p); next = (next + 1) % w.Length; });
+            double s = Time(() => { Quant.MatVec(t, w[next], rows, cols, x, y, p); next = (next + 1) % w.Length; }, cpuTime: p.Threads == 1);
             gbs[p.Threads] = bytes / s / 1e9;
             gfs[p.Threads] = flops / s / 1e9;
         }
         var saved = Quant.Path;
         Quant.Path = KernelPath.Scalar;
-        double sr = Time(() => { Quant.MatVec(t, w[next], rows, cols, x, y, pools[0]); next = (next + 1) % w.Length; }, 0.2, 2);
+        double sr = Time(() => { Quant.MatVec(t, w[next], rows, cols, x, y, pools[0]); next = (next + 1) % w.Length; }, 0.2, 2, cpuTime: true);
         Quant.Path = saved;
         double refGbs = bytes / sr / 1e9;
         Line($"MatVec {t,-5} {rows}x{cols}: t1 {gbs[1],6:F1} GB/s {gfs[1],6:F1} GFLOP/s | t2 {gbs[2],6:F1} GB/s {gfs[2],6:F1} GFLOP/s " +
@@ -296,7 +331,7 @@ static unsafe class Program
         double ratio = 0;
         foreach (var p in pools)
         {
-            double s = Time(() => { Quant.MatMul(t, w[next], rows, cols, x, n, y, p); next = (next + 1) % w.Length; });
+            double s = Time(() => { Quant.MatMul(t, w[next], rows, cols, x, n, y, p); next = (next + 1) % w.Length; }, cpuTime: p.Threads == 1);
             gf[p.Threads] = 2.0 * rows * cols * n / s / 1e9;
             if (p.Threads == 2)
             {
@@ -323,7 +358,7 @@ static unsafe class Program
         var gf = new double[3];
         foreach (var p in pools)
         {
-            double s = bf16 ? Time(() => Gemm.Multiply(a, bh, c, m, n, k, p)) : Time(() => Gemm.Multiply(a, b, c, m, n, k, p));
+            double s = bf16 ? Time(() => Gemm.Multiply(a, bh, c, m, n, k, p), cpuTime: p.Threads == 1) : Time(() => Gemm.Multiply(a, b, c, m, n, k, p), cpuTime: p.Threads == 1);
             gf[p.Threads] = flops / s / 1e9;
         }
         // naive baseline on a slice of the problem (same k), scaled to GFLOP/s
@@ -332,7 +367,7 @@ static unsafe class Program
         var ar = a.AsSpan(0, mr * k).ToArray();
         var br = b.AsSpan(0, nr * k).ToArray();
         var brh = bh.AsSpan(0, nr * k).ToArray();
-        double sr = bf16 ? Time(() => Gemm.MultiplyReference(ar, brh, cr, mr, nr, k), 0.2, 2) : Time(() => Gemm.MultiplyReference(ar, br, cr, mr, nr, k), 0.2, 2);
+        double sr = bf16 ? Time(() => Gemm.MultiplyReference(ar, brh, cr, mr, nr, k), 0.2, 2, true) : Time(() => Gemm.MultiplyReference(ar, br, cr, mr, nr, k), 0.2, 2, true);
         double refGf = 2.0 * mr * nr * k / sr / 1e9;
         string bt = bf16 ? "bf16" : "f32";
         Line($"GEMM {bt} {m}x{n}x{k}: t1 {gf[1]:F1} GFLOP/s, t2 {gf[2]:F1} GFLOP/s ({100 * gf[2] / peak[2]:F0}% of peak) | naive t1 {refGf:F2} → {gf[1] / refGf:F0}×");

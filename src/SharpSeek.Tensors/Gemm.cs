@@ -158,6 +158,7 @@ public static class Gemm
     }
 
     // 6 rows of A (lda apart; rows past mr repeat row 0 and are not stored) × a 16-column B panel → t[6×16].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Kernel6x16(float* a, int lda, int mr, float* b, int kc, float* t)
     {
         float* a0 = a, a1 = a + (mr > 1 ? lda : 0), a2 = a + (mr > 2 ? 2 * lda : 0);
@@ -178,6 +179,7 @@ public static class Gemm
         c30.Store(t + 48); c31.Store(t + 56); c40.Store(t + 64); c41.Store(t + 72); c50.Store(t + 80); c51.Store(t + 88);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Kernel6x32(float* a, int lda, int mr, float* b, int kc, float* t)
     {
         float* a0 = a, a1 = a + (mr > 1 ? lda : 0), a2 = a + (mr > 2 ? 2 * lda : 0);

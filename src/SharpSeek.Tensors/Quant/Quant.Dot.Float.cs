@@ -7,6 +7,7 @@ namespace SharpSeek.Tensors;
 
 public static partial class Quant
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotF32(byte* wb, float* x, int n, KernelPath path)
     {
         float* w = (float*)wb;
@@ -52,6 +53,7 @@ public static partial class Quant
         return tail + DotFloatRef(GgmlType.F32, (byte*)(w + i), x + i, n - i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotBf16(byte* wb, float* x, int n, KernelPath path)
     {
         ushort* w = (ushort*)wb;
@@ -97,6 +99,7 @@ public static partial class Quant
         return tail + DotFloatRef(GgmlType.BF16, (byte*)(w + i), x + i, n - i);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotF16(byte* wb, float* x, int n, KernelPath path)
     {
         ushort* w = (ushort*)wb;

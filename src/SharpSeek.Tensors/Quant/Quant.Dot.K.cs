@@ -56,6 +56,7 @@ public static partial class Quant
         return Avx.ConvertToVector256Single(Avx2.MultiplyLow(pairs, m));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ4_KV256(byte* w, byte* x, int nb)
     {
         Vector256<float> acc = default, accm = default;
@@ -90,6 +91,7 @@ public static partial class Quant
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ4_KV512(byte* w, byte* x, int nb)
     {
         Vector512<float> acc = default;
@@ -120,6 +122,7 @@ public static partial class Quant
         return Vector512.Sum(acc) - Vector256.Sum(accm);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ4_KV128(byte* w, byte* x, int nb)
     {
         Vector128<float> acc = default;
@@ -162,6 +165,7 @@ public static partial class Quant
         return s << 5;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ6_KV256(byte* w, byte* x, int nb)
     {
         Vector256<float> acc = default;
@@ -232,6 +236,7 @@ public static partial class Quant
         return r;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ6_KV512(byte* w, byte* x, int nb)
     {
         Vector512<float> acc = default;
@@ -263,6 +268,7 @@ public static partial class Quant
         static Vector512<sbyte> X2(sbyte* q8, int o) => Vector512.Create(Avx.LoadVector256(q8 + o), Avx.LoadVector256(q8 + 128 + o));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ6_KV128(byte* w, byte* x, int nb)
     {
         Vector128<float> acc = default;

@@ -50,6 +50,7 @@ public static partial class Quant
         return Avx.ConvertToVector256Single(sumi);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ8_0V256(byte* w, byte* x, int nb)
     {
         Vector256<float> acc0 = default, acc1 = default;
@@ -63,6 +64,7 @@ public static partial class Quant
         return Vector256.Sum(acc0 + acc1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ8_0V512(byte* w, byte* x, int nb)
     {
         Vector512<float> acc0 = default, acc1 = default;
@@ -89,6 +91,7 @@ public static partial class Quant
         return Avx512F.ConvertToVector512Single(MulAddU8I8(Vector512<int>.Zero, Avx512BW.Abs(qw), sx));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ8_0V128(byte* w, byte* x, int nb)
     {
         Vector128<float> acc = default;
@@ -122,6 +125,7 @@ public static partial class Quant
         return Avx.ConvertToVector256Single(sumi);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ4_0V256(byte* w, byte* x, int nb)
     {
         Vector256<float> acc0 = default, acc1 = default;
@@ -147,6 +151,7 @@ public static partial class Quant
         return Avx512F.ConvertToVector512Single(Avx512BW.MultiplyAddAdjacent(p16, Vector512.Create((short)1)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ4_0V512(byte* w, byte* x, int nb)
     {
         Vector512<float> acc0 = default, acc1 = default;
@@ -163,6 +168,7 @@ public static partial class Quant
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: full opts from the first call, no OSR
     static unsafe float DotQ4_0V128(byte* w, byte* x, int nb)
     {
         Vector128<float> acc = default;
