@@ -3,7 +3,6 @@
 // Two merge loops: MergeSmall (rank cache over a flat array, O(n²) worst) and MergeLarge (heap + linked list,
 // O(n log n)); a test runs both over the same words. Results are cached per pre-token string.
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Text;
 
 namespace SharpSeek.Tokenizers;
@@ -30,8 +29,9 @@ public sealed class BpeModel
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     readonly Dictionary<long, long> _merges;   // (left << 32 | right) → (rank << 32 | merged id)
     readonly int[] _byteToId = new int[256];
-    readonly ConcurrentDictionary<string, int[]> _cache = new();
-    readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    // Per-thread pre-token → ids cache (no locks on the hot path; each thread warms its own).
+    [ThreadStatic] static Dictionary<string, int[]>? t_cache;
+    [ThreadStatic] static BpeModel? t_cacheOwner;
 
     public bool IgnoreMerges { get; }
     public int? UnkId { get; }
@@ -47,7 +47,6 @@ public sealed class BpeModel
     {
         _vocab = vocab;
         _vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
-        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         IgnoreMerges = ignoreMerges;
         if (unkToken != null)
         {
@@ -74,12 +73,18 @@ public sealed class BpeModel
     public void Encode(ReadOnlySpan<char> piece, List<int> output)
     {
         if (piece.IsEmpty) return;
-        if (_cacheBySpan.TryGetValue(piece, out var cached)) { output.AddRange(cached); return; }
+        if (!ReferenceEquals(t_cacheOwner, this) || t_cache is null)
+        {
+            t_cache = new Dictionary<string, int[]>(4096, SpanStringComparer.Instance);
+            t_cacheOwner = this;
+        }
+        var lookup = t_cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(piece, out var cached)) { output.AddRange(cached); return; }
         var ids = EncodeUncached(piece);
         if (piece.Length < CacheMaxKey)
         {
-            if (_cache.Count >= CacheMaxEntries) _cache.Clear();
-            _cacheBySpan.TryAdd(piece, ids);
+            if (t_cache.Count >= CacheMaxEntries) t_cache.Clear();
+            lookup.TryAdd(piece, ids);
         }
         output.AddRange(ids);
     }
@@ -119,6 +124,29 @@ public sealed class BpeModel
         finally
         {
             if (rented != null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Ordinal string comparer with a per-process random seed (fast, and no fixed hash for adversarial input).</summary>
+    sealed class SpanStringComparer : IEqualityComparer<string>, IAlternateEqualityComparer<ReadOnlySpan<char>, string>
+    {
+        public static readonly SpanStringComparer Instance = new();
+        static readonly ulong Seed = (ulong)Random.Shared.NextInt64() | 1;
+
+        public bool Equals(string? x, string? y) => string.Equals(x, y, StringComparison.Ordinal);
+        public int GetHashCode(string s) => Hash(s);
+        public bool Equals(ReadOnlySpan<char> span, string other) => span.SequenceEqual(other);
+        public int GetHashCode(ReadOnlySpan<char> span) => Hash(span);
+        public string Create(ReadOnlySpan<char> span) => new(span);
+
+        static int Hash(ReadOnlySpan<char> s)
+        {
+            ulong h = Seed ^ (ulong)s.Length;
+            var words = System.Runtime.InteropServices.MemoryMarshal.Cast<char, ulong>(s);
+            foreach (var w in words) h = (System.Numerics.BitOperations.RotateLeft(h ^ w, 29) * 0x9E3779B97F4A7C15UL);
+            for (int i = words.Length * 4; i < s.Length; i++) h = (System.Numerics.BitOperations.RotateLeft(h ^ s[i], 29) * 0x9E3779B97F4A7C15UL);
+            h ^= h >> 32;
+            return (int)h;
         }
     }
 

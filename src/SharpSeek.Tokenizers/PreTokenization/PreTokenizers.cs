@@ -26,16 +26,25 @@ public sealed class SequencePreTokenizer(IReadOnlyList<PreTokenizer> steps) : Pr
 
     public override bool IsByteLevel => Steps.Any(s => s.IsByteLevel);
 
+    [ThreadStatic] static List<Piece>? t_a, t_b;
+
     public override void Split(List<Piece> input, List<Piece> output)
     {
         if (Steps.Count == 0) { output.AddRange(input); return; }
+        // intermediate lists are per-thread scratch, reused across calls (a nested Sequence gets fresh ones)
+        var scratchA = t_a ?? new List<Piece>(256);
+        var scratchB = t_b ?? new List<Piece>(256);
+        t_a = t_b = null;
         var a = input;
         for (int k = 0; k < Steps.Count; k++)
         {
-            var b = k == Steps.Count - 1 ? output : new List<Piece>(a.Count * 2);
+            var b = k == Steps.Count - 1 ? output : ReferenceEquals(a, scratchA) ? scratchB : scratchA;
+            if (!ReferenceEquals(b, output)) b.Clear();
             Steps[k].Split(a, b);
             a = b;
         }
+        t_a = scratchA;
+        t_b = scratchB;
     }
 }
 
@@ -57,6 +66,19 @@ public sealed class SplitPreTokenizer(SplitPattern pattern, SplitBehavior behavi
         {
             matches.Clear();
             Pattern.FindMatches(p.Span, matches);
+            if (Behavior == SplitBehavior.Isolated && !Invert)
+            {
+                // the common case: gaps and matches each become a piece, in order
+                int at = 0;
+                foreach (var (ms, ml) in matches)
+                {
+                    if (ms > at) output.Add(new Piece(p.Source, p.Start + at, ms - at));
+                    output.Add(new Piece(p.Source, p.Start + ms, ml));
+                    at = ms + ml;
+                }
+                if (at < p.Length) output.Add(new Piece(p.Source, p.Start + at, p.Length - at));
+                continue;
+            }
             // Segments in order: gaps (Match=false) and matches (Match=true); invert swaps the roles.
             segs.Clear();
             int pos = 0;
