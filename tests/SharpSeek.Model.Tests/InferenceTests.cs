@@ -106,3 +106,22 @@ public class InferenceTests(ITestOutputHelper output)
         Assert.Equal(0, seq.Length);
     }
 }
+
+public class AllocationTests
+{
+    [Theory]
+    [InlineData("v3-qlora-yarn-mtp")]
+    [InlineData("llama3-scaled")]
+    public void Decode_steps_allocate_nothing(string model)
+    {
+        using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = 2 });
+        var seq = m.NewSequence(64);
+        var logits = new float[m.Config.VocabSize];
+        var row = new BatchRow[1];
+        for (int i = 0; i < 8; i++) { row[0] = new BatchRow(i % 7, i, seq); m.Forward(row, logits); }   // warm-up (JIT, thread-local scratch)
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 8; i < 40; i++) { row[0] = new BatchRow(i % 7, i, seq); m.Forward(row, logits); }
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.True(allocated < 1024, $"32 decode steps allocated {allocated} bytes");
+    }
+}

@@ -13,7 +13,7 @@ public sealed partial class InferenceModel
 
     static float[] ThreadBuffer(ref float[]? buffer, int size)
     {
-        if (buffer is null || buffer.Length < size) buffer = new float[Math.Max(size, 256)];
+        if (buffer is null || buffer.Length < size) buffer = new float[Math.Max(size, Math.Max(256, 2 * (buffer?.Length ?? 0)))];   // grows by doubling
         return buffer;
     }
 
