@@ -48,6 +48,14 @@ foreach (var name in new[] { "deepseek_v3", "qwen3" })
     var (mlPlain, mlCp) = BuildMl(dir, tok);
     var (exactPlain, crashPlain) = Exactness(mlPlain, docs, reference);
     var (exactCp, crashCp) = Exactness(mlCp, docs, reference);
+    if (args.Contains("--explain"))
+        for (int i = 0; i < docs.Count; i++)
+            foreach (var (label, t) in new[] { ("code-point regex", mlCp), ("plain regex", mlPlain) })
+            {
+                var ids = Safe(t, docs[i]);
+                if (ids == null || !ids.SequenceEqual(reference[i]))
+                    Log($"  ML.Tokenizers ({label}) {(ids == null ? "throws" : "differs")} on: {JsonSerializer.Serialize(docs[i][..Math.Min(60, docs[i].Length)])}");
+            }
     // ML.Tokenizers throughput over the documents it encodes without throwing (a throw would end the benchmark)
     var mlDocs = docs.Where(d => Safe(mlCp, d) != null).ToList();
     var mlPlainDocs = docs.Where(d => Safe(mlPlain, d) != null).ToList();

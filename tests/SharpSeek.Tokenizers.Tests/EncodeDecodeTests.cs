@@ -140,3 +140,20 @@ public class EncodeDecodeTests
         Assert.Equal("x\uFFFDy", tok.Decode(tok.Encode("x\uD800y")));
     }
 }
+
+public class ConcurrencyTests
+{
+    [Fact]
+    public void ParallelEncodesOfSeveralTokenizersAgreeWithSerial()
+    {
+        var names = new[] { "deepseek_v3", "qwen3", "trained" };
+        var texts = TestData.Corpus.Value.Select(c => c.Text).ToArray();
+        var serial = names.ToDictionary(n => n, n => texts.Select(t => TestData.Get(n).Encode(t)).ToArray());
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 4 }, k =>
+        {
+            var n = names[k % names.Length];
+            int i = k / names.Length % texts.Length;
+            Assert.Equal(serial[n][i], TestData.Get(n).Encode(texts[i]));
+        });
+    }
+}
