@@ -27,6 +27,13 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
 
     string Style(string code, string text) => color && text.Length > 0 ? code + text + Reset : text;
 
+    /// <summary>Model text with control characters removed (an untrained or hostile model could emit escape sequences).</summary>
+    static string Printable(string text)
+    {
+        if (!text.Any(c => char.IsControl(c) && c is not '\n' and not '\t')) return text;
+        return string.Concat(text.Where(c => !char.IsControl(c) || c is '\n' or '\t'));
+    }
+
     public async Task<int> RunAsync()
     {
         output.WriteLine(Style(Dim, $"SharpSeek chat · model {session.Model.Id} · context {session.Model.ContextLength} tokens · /help for commands, Ctrl-D to quit"));
@@ -107,13 +114,13 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
                 if (d.Reasoning.Length > 0 && ShowReasoning)
                 {
                     if (!inReasoning) { output.Write(Style(Dim, "Thinking…\n")); inReasoning = true; }
-                    output.Write(Style(Dim, d.Reasoning));
+                    output.Write(Style(Dim, Printable(d.Reasoning)));
                 }
                 if (d.Content.Length > 0)
                 {
                     if (!answered && inReasoning) output.Write("\n\n");
                     answered = true;
-                    output.Write(d.Content);
+                    output.Write(Printable(d.Content));
                 }
                 output.Flush();
             }

@@ -1,0 +1,78 @@
+// `sharpseek chat [--model M]`: terminal chat over the serving engine. Streams the reply with the reasoning dimmed
+// and apart from the answer; /reset, /system, /save, /think, /help; Ctrl-C stops a reply (or quits when idle),
+// Ctrl-D quits.
+using System.CommandLine;
+using SharpSeek.Engine;
+using SharpSeek.Engine.Chat;
+using SharpSeek.Engine.Sampling;
+
+namespace SharpSeek.Cli.Verbs;
+
+public static class ChatVerb
+{
+    public static Command Create()
+    {
+        var model = new Option<string?>("--model") { Description = "model folder (config.json, safetensors, tokenizer.json); default: the embedded model" };
+        var system = new Option<string?>("--system") { Description = "system prompt" };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "tokens per reply at most (default: 1024, capped by the context)" };
+        var temperature = new Option<float>("--temperature") { Description = "0 = greedy; R1's recommendation is 0.6", DefaultValueFactory = _ => 0.6f };
+        var topP = new Option<float>("--top-p") { Description = "nucleus mass", DefaultValueFactory = _ => 0.95f };
+        var seed = new Option<int?>("--seed") { Description = "sampling seed (reproducible replies)" };
+        var context = new Option<int>("--context") { Description = "context length in tokens (capped by the model's)", DefaultValueFactory = _ => 4096 };
+        var hideReasoning = new Option<bool>("--hide-reasoning") { Description = "do not print the model's reasoning" };
+        var cmd = new Command("chat", "Chat with a model in the terminal (reasoning shown dimmed).") { model, system, maxTokens, temperature, topP, seed, context, hideReasoning };
+        cmd.SetAction(parse => CliErrors.Run(() =>
+        {
+            var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) };
+            sampling.Validate();
+            var path = ModelPaths.Resolve(parse.GetValue(model));
+            Console.Error.WriteLine($"loading {path} …");
+            using var serving = ModelPaths.Load(path, new EngineOptions { Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1 } });
+            var session = new ChatSession(serving) { SystemPrompt = parse.GetValue(system), Sampling = sampling, MaxTokens = parse.GetValue(maxTokens) };
+            bool color = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
+            Console.OutputEncoding = System.Text.Encoding.UTF8;
+            var repl = new ChatRepl(session, Console.In, Console.Out, color) { ShowReasoning = !parse.GetValue(hideReasoning) };
+            Console.CancelKeyPress += (_, e) =>
+            {
+                e.Cancel = true;
+                if (repl.Interrupt()) return;              // Ctrl-C during a reply stops the reply
+                Console.Out.Write(color ? "\e[0m\n" : "\n");    // at the prompt it quits
+                Console.Out.Flush();
+                Environment.Exit(0);
+            };
+            return repl.RunAsync().GetAwaiter().GetResult();
+        }));
+        return cmd;
+    }
+}
+
+/// <summary>Model argument → folder; the embedded default when none is given.</summary>
+static class ModelPaths
+{
+    public static string Resolve(string? given)
+    {
+        if (!string.IsNullOrEmpty(given))
+        {
+            if (Directory.Exists(given) || File.Exists(given)) return given;
+            foreach (var root in ModelRoots())
+                if (Directory.Exists(Path.Combine(root, given))) return Path.Combine(root, given);
+            throw new ArgumentException($"--model: '{given}' is neither a folder, a file, nor a model under {string.Join(" or ", ModelRoots())}");
+        }
+        foreach (var root in ModelRoots())
+            if (Directory.Exists(root))
+                foreach (var dir in Directory.GetDirectories(root).Order())
+                    if (File.Exists(Path.Combine(dir, "config.json")) && File.Exists(Path.Combine(dir, "tokenizer.json"))) return dir;
+        throw new ArgumentException("there is no embedded model yet: pass --model with a model folder, e.g. --model tests/fixtures/models/chat-tiny");
+    }
+
+    static IEnumerable<string> ModelRoots() => [Path.Combine(AppContext.BaseDirectory, "models"), Path.GetFullPath("models")];
+
+    public static ServingModel Load(string path, EngineOptions options)
+    {
+        try { return ServingModel.Load(path, options); }
+        catch (Exception e) when (e is SharpSeek.Tokenizers.TokenizerException or NotSupportedException)
+        {
+            throw new ArgumentException(e.Message, e);
+        }
+    }
+}
