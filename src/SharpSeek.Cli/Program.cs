@@ -4,6 +4,8 @@ using SharpSeek.Cli.Verbs;
 
 var root = new RootCommand("SharpSeek: DeepSeek-V3 / R1 on commodity CPUs, in C#.");
 // verbs (one line each; keep sorted by the order users meet them)
+root.Subcommands.Add(ChatVerb.Create());
+root.Subcommands.Add(ServeVerb.Create());
 root.Subcommands.Add(InfoVerb.Create());
 root.Subcommands.Add(LogitsVerb.Create());
 root.Subcommands.Add(GenerateVerb.Create());
