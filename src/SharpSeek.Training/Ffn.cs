@@ -81,6 +81,8 @@ public sealed class MoeLayer : FfnLayer
     public float BalanceAlpha { get; set; }
     /// <summary>Last forward's balance loss value (already × α).</summary>
     public double BalanceLoss { get; private set; }
+    /// <summary>Multiplies the balance-loss gradient (the micro-step's loss scale, e.g. 1/grad_accum).</summary>
+    public float GradScale { get; set; } = 1f;
 
     // saved: s [BT, E] scores; idx/wts [BT, k]; order [BT·k] rows grouped by expert (value = token·k + slot);
     // start [E+1]; X [BT·k, D] gathered inputs; GU [BT·k, 2F]; Hh [BT·k, F]; Y [BT·k, D] expert outputs; shared gu/h
@@ -218,7 +220,7 @@ public sealed class MoeLayer : FfnLayer
                 if (computeGrad)
                 {
                     // g_i = α f_i /(T·B); ds_j = g_j/S − Σ_i g_i s_i / S²
-                    double coef = BalanceAlpha / ((double)T * B);
+                    double coef = GradScale * BalanceAlpha / ((double)T * B);
                     var ds = dsBal.AsSpan((b * T + t) * E, E);
                     for (int e = 0; e < E; e++) ds[e] = (float)(coef * (fi[e] / S - dot / (S * S)));
                 }

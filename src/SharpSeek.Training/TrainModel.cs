@@ -229,6 +229,7 @@ public sealed class TrainModel
     {
         Prepare(batch);
         last = batch;
+        foreach (var m in MoeLayers) m.GradScale = lossScale;
         int N = batch.B * batch.T, d = D;
         Buf.Ensure(ref xf, (long)N * d); Buf.Ensure(ref rstdF, N); Buf.Ensure(ref logits, (long)N * V);
         var emb = Arena.Data.AsSpan(Embedding.Offset, Embedding.Length);
