@@ -14,4 +14,5 @@ root.Subcommands.Add(TokenizeVerb.Create());
 root.Subcommands.Add(TemplateVerb.Create());
 root.Subcommands.Add(TokenizerTrainVerb.Create());
 root.Subcommands.Add(ConvertVerb.Create());
+root.Subcommands.Add(PullVerb.Create());
 return root.Parse(args).Invoke();
