@@ -157,6 +157,7 @@ function buildCorpus() {
   add("urls", "https://example.com/path?q=1&r=2#frag mailto:a.b@c.de C:\\Users\\x\\file.txt");
   add("mixed-case", "HTTPServer XMLHttpRequest iPhone eBay McDonald's camelCaseWord snake_case_word kebab-case-word");
   add("control", "a\u0000b\u0001c\u001fd\u007fe\u0085f\u200bg\u200dh\ufeffi");
+  add("control-no-nel-bom", "a\u0000b\u0001c\u001fd\u007fe f\u200bg\u200dh i\u00ad\u2066j\u202ek");
   add("lone-surrogate", "bad \ud800 high and \udc00 low and \ud83d end");
   add("empty", "");
   add("single-space", " ");
