@@ -76,6 +76,18 @@ public class PreTokenizerTests
     }
 
     [Fact]
+    public void DigitsAreUnicodeNumbersAsInHuggingFace()
+    {
+        // HF: char::is_numeric; transformers.js: JavaScript's ASCII-only \d (golden rows with such digits are marked js_divergent)
+        var output = new List<Piece>();
+        new DigitsPreTokenizer(individual: true).Split([new Piece("a٣٤b12", 0, 6)], output);
+        Assert.Equal(["a", "٣", "٤", "b", "1", "2"], output.Select(p => p.ToString()));
+        output.Clear();
+        new DigitsPreTokenizer(individual: false).Split([new Piece("a٣٤b12", 0, 6)], output);
+        Assert.Equal(["a", "٣٤", "b", "12"], output.Select(p => p.ToString()));
+    }
+
+    [Fact]
     public void WhitespaceIsUnicodeWhiteSpaceAsInHuggingFace()
     {
         // HF's Oniguruma \s (and ours) contains U+0085 and not U+FEFF; JavaScript's is the other way round, so

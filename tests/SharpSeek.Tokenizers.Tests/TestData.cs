@@ -7,7 +7,7 @@ namespace SharpSeek.Tokenizers.Tests;
 
 public static class TestData
 {
-    static readonly Dictionary<string, Lazy<Tokenizer>> Tokenizers = new[] { "deepseek_v3", "qwen3", "llama3_style", "trained" }
+    static readonly Dictionary<string, Lazy<Tokenizer>> Tokenizers = new[] { "deepseek_v3", "qwen3", "llama3_style", "trained", "exotic" }
         .ToDictionary(n => n, n => new Lazy<Tokenizer>(() => Tokenizer.Load(Fixtures.Path("tokenizers", n))));
 
     public static Tokenizer Get(string name) => Tokenizers[name].Value;

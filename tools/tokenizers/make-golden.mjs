@@ -84,6 +84,42 @@ function buildLlama3Style() {
   });
 }
 
+// ---------------------------------------------------------------- "exotic" tokenizer (constructed)
+// Exercises the components the real files do not: NFKC, Replace (string and regex), Prepend, Digits, Split with
+// behavior Removed and with a string pattern, ByteLevel with add_prefix_space and its own GPT-2 regex — over the
+// vocab and merges of the trained fixture (built after it exists).
+function buildExotic() {
+  const src = fs.existsSync(path.join(fx, "trained", "tokenizer.json"))
+    ? readJson(path.join(fx, "trained", "tokenizer.json")) : null;
+  if (src === null) return false;
+  const tok = {
+    version: "1.0", truncation: null, padding: null,
+    added_tokens: src.added_tokens,
+    normalizer: { type: "Sequence", normalizers: [
+      { type: "NFKC" },
+      { type: "Replace", pattern: { String: "``" }, content: "\"" },
+      { type: "Replace", pattern: { Regex: " {2,}" }, content: " " },
+      { type: "Prepend", prepend: "~" },
+    ] },
+    pre_tokenizer: { type: "Sequence", pretokenizers: [
+      { type: "Digits", individual_digits: true },
+      // (transformers.js wraps String patterns in a capture group, so String + Removed keeps the delimiters there;
+      // Regex + Removed and String + Isolated behave as in HF, and SplitBehaviors tests the rest)
+      { type: "Split", pattern: { Regex: "-" }, behavior: "Removed", invert: false },
+      { type: "Split", pattern: { String: "::" }, behavior: "Isolated", invert: false },
+      { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    ] },
+    post_processor: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: src.model,
+  };
+  const dir = path.join(fx, "exotic");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(tok));
+  writeJson(path.join(dir, "tokenizer_config.json"), { bos_token: null, eos_token: null, clean_up_tokenization_spaces: false, tokenizer_class: "PreTrainedTokenizerFast" });
+  return true;
+}
+
 // ---------------------------------------------------------------- corpus
 function buildCorpus() {
   const c = [];
@@ -179,13 +215,15 @@ function buildCorpus() {
 // \s is Unicode White_Space, which has U+0085 and not U+FEFF. The golden ids of strings holding them are
 // marked "js_divergent" and checked separately (tests assert the HF behaviour).
 const divergent = (s) => /[\u0085\ufeff]/.test(s);
+// transformers.js's Digits pre-tokenizer uses JavaScript's \d (ASCII only); HF's uses char::is_numeric (\p{N}).
+const digitsDivergent = (s) => /(?![0-9])\p{N}/u.test(s.normalize("NFKC"));
 
-function goldenIds(tok, corpus, { withSpecial = false } = {}) {
+function goldenIds(tok, corpus, { withSpecial = false, digits = false } = {}) {
   return corpus.map(({ tag, text }) => {
     const input = text.toWellFormed(); // lone surrogates → U+FFFD, which is what TextEncoder encodes anyway
     const row = { tag, ids: tok.encode(input, { add_special_tokens: false }) };
     if (withSpecial) row.ids_special = tok.encode(input, { add_special_tokens: true });
-    if (divergent(text)) row.js_divergent = true;
+    if (divergent(text) || (digits && digitsDivergent(text))) row.js_divergent = true;
     return row;
   });
 }
@@ -294,11 +332,12 @@ fs.writeFileSync(path.join(fx, "trainer_input.txt"),
 
 const names = ["deepseek_v3", "qwen3", "llama3_style"];
 if (fs.existsSync(path.join(fx, "trained", "tokenizer.json"))) names.push("trained");
+if (buildExotic()) names.push("exotic");
 const toks = Object.fromEntries(names.map((n) => [n, load(n)]));
 const golden = { generator: "tools/tokenizers/make-golden.mjs", reference: "@lenml/tokenizers 3.7.2 (transformers.js)", jinja: "@huggingface/jinja 0.5.11", tokenizers: {} };
 for (const n of names) {
   const tok = toks[n];
-  const cases = goldenIds(tok, corpus, { withSpecial: n === "llama3_style" || n === "trained" });
+  const cases = goldenIds(tok, corpus, { withSpecial: n === "llama3_style" || n === "trained", digits: n === "exotic" });
   // decode cases: whole-corpus ids, slices cutting UTF-8 characters, and special tokens
   const decodeInputs = [];
   for (const row of cases.slice(0, 30)) decodeInputs.push(row.ids);
