@@ -1,8 +1,8 @@
 // C[m, n] = A[m, k] · B[n, k]ᵀ (+ C when accumulating): the prefill / training matrix product with weights in
 // their [out, in] layout. Tiled: B is packed per (column tile, k block) into panels of NR columns, k-major, so
 // the micro-kernel does MR×NR outer-product FMAs from registers (6×16 with Vector256, 6×32 with Vector512) and
-// reads A's rows directly. Column tiles are spread over a WorkerPool. B may be f32 or bf16 (widened while
-// packing). The naive triple loop stays beside it as the reference.
+// reads A's rows directly. Column tiles are spread over a WorkerPool. B may be f32, bf16 or f16 (widened while
+// packing; f16 is Quant.MatMul's float-weight prefill). The naive triple loop stays beside it as the reference.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -11,6 +11,9 @@ namespace SharpSeek.Tensors;
 
 public static class Gemm
 {
+    /// <summary>Element type of B.</summary>
+    internal enum BType { F32, Bf16, F16 }
+
     const int MR = 6;       // rows of A per micro-kernel
     const int KC = 256;     // k block: an A micro-panel (6×256 f32 = 6 KB) stays in L1
     const int NC = 128;     // column tile per task: a packed B tile (256×128 f32 = 128 KB) stays in L2
@@ -18,12 +21,12 @@ public static class Gemm
     /// <summary>C = A·Bᵀ (or C += A·Bᵀ). a: [m, k], b: [n, k], c: [m, n], all row-major f32.</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k,
         WorkerPool? pool = null, bool accumulate = false) =>
-        Run(a, MemoryMarshal.AsBytes(b), false, c, m, n, k, pool, accumulate, Quant.Path);
+        Run(a, MemoryMarshal.AsBytes(b), BType.F32, c, m, n, k, pool, accumulate, Quant.Path);
 
     /// <summary>C = A·Bᵀ with bf16 B (raw bits): the weight stays bf16 in memory, widened tile by tile.</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<ushort> bBf16, Span<float> c, int m, int n, int k,
         WorkerPool? pool = null, bool accumulate = false) =>
-        Run(a, MemoryMarshal.AsBytes(bBf16), true, c, m, n, k, pool, accumulate, Quant.Path);
+        Run(a, MemoryMarshal.AsBytes(bBf16), BType.Bf16, c, m, n, k, pool, accumulate, Quant.Path);
 
     /// <summary>Naive reference: c[i, j] (+)= Σ_p a[i, p]·b[j, p], summed in order in f32.</summary>
     public static void MultiplyReference(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false)
@@ -58,17 +61,23 @@ public static class Gemm
         if (cLen != (long)m * n) throw new ArgumentException($"C has {cLen} elements, expected m {m} × n {n}", "c");
     }
 
-    internal static unsafe void Run(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, bool bf16, Span<float> c, int m, int n, int k,
+    internal static unsafe void Run(ReadOnlySpan<float> a, ReadOnlySpan<byte> b, BType bt, Span<float> c, int m, int n, int k,
         WorkerPool? pool, bool accumulate, KernelPath path)
     {
-        Check(a.Length, b.Length / (bf16 ? 2 : 4), c.Length, m, n, k);
+        Check(a.Length, b.Length / (bt == BType.F32 ? 4 : 2), c.Length, m, n, k);
         if (m == 0 || n == 0) return;
         if (k == 0) { if (!accumulate) c.Clear(); return; }
         path = Quant.Clamp(path);
         if (path < KernelPath.V256)   // no register-blocked kernel without 256-bit FMA: the reference loop
         {
-            if (bf16) MultiplyReference(a, MemoryMarshal.Cast<byte, ushort>(b), c, m, n, k, accumulate);
-            else MultiplyReference(a, MemoryMarshal.Cast<byte, float>(b), c, m, n, k, accumulate);
+            if (bt == BType.Bf16) MultiplyReference(a, MemoryMarshal.Cast<byte, ushort>(b), c, m, n, k, accumulate);
+            else if (bt == BType.F32) MultiplyReference(a, MemoryMarshal.Cast<byte, float>(b), c, m, n, k, accumulate);
+            else
+            {
+                var bf = new float[(long)n * k];
+                Dtypes.F16ToF32(MemoryMarshal.Cast<byte, ushort>(b), bf);
+                MultiplyReference(a, bf, c, m, n, k, accumulate);
+            }
             return;
         }
         fixed (float* pa = a)
@@ -77,7 +86,7 @@ public static class Gemm
         {
             var job = new TileJob
             {
-                A = pa, B = pb, C = pc, M = m, N = n, K = k, Bf16 = bf16, Accumulate = accumulate,
+                A = pa, B = pb, C = pc, M = m, N = n, K = k, BT = bt, Accumulate = accumulate,
                 NR = path == KernelPath.V512 ? 32 : 16,
             };
             int tiles = (n + NC - 1) / NC;
@@ -93,7 +102,8 @@ public static class Gemm
         public float* A, C;
         public byte* B;
         public int M, N, K, NR;
-        public bool Bf16, Accumulate;
+        public BType BT;
+        public bool Accumulate;
 
         public readonly void Run(int start, int end)
         {
@@ -142,10 +152,15 @@ public static class Gemm
                         continue;
                     }
                     long row = (long)(j0 + j) * K + p0;
-                    if (Bf16)
+                    if (BT == BType.Bf16)
                     {
                         ushort* src = (ushort*)B + row;
                         for (int p = 0; p < kc; p++) dst[p * NR + jj] = BitConverter.UInt32BitsToSingle((uint)src[p] << 16);
+                    }
+                    else if (BT == BType.F16)
+                    {
+                        byte* src = B + row * 2;
+                        for (int p = 0; p < kc; p++) dst[p * NR + jj] = Quant.F16(src + 2 * p);
                     }
                     else
                     {

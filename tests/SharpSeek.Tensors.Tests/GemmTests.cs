@@ -39,8 +39,8 @@ public class GemmTests
                             var c = (float[])init.Clone();
                             var r = (float[])init.Clone();
                             var bsrc = bf16 ? bb : b;
-                            if (bf16) Gemm.Run(a, System.Runtime.InteropServices.MemoryMarshal.AsBytes(bh.AsSpan()), true, c, m, n, k, seed % 2 == 0 ? pool : null, acc, path);
-                            else Gemm.Run(a, System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()), false, c, m, n, k, seed % 2 == 0 ? pool : null, acc, path);
+                            if (bf16) Gemm.Run(a, System.Runtime.InteropServices.MemoryMarshal.AsBytes(bh.AsSpan()), Gemm.BType.Bf16, c, m, n, k, seed % 2 == 0 ? pool : null, acc, path);
+                            else Gemm.Run(a, System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()), Gemm.BType.F32, c, m, n, k, seed % 2 == 0 ? pool : null, acc, path);
                             Gemm.MultiplyReference(a, bsrc, r, m, n, k, acc);
                             for (int i = 0; i < m; i++)
                                 for (int j = 0; j < n; j++)

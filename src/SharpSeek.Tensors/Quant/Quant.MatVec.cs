@@ -36,25 +36,85 @@ public static partial class Quant
         if (rows == 0 || n == 0) return;
 
         var at = ActivationType(type);
+        path = Clamp(path);
+        if (at == GgmlType.F32 && n > 1 && path >= KernelPath.V256)
+        {
+            // float weights: the tiled GEMM, x as A [n, cols] and W as B [rows, cols]
+            Gemm.Run(x, w, GemmB(type), y, n, rows, cols, pool, accumulate: false, path);
+            return;
+        }
         int xBytes = checked((int)RowBytes(at, cols));
         bool isFloat = at == GgmlType.F32;
-        byte[] scratch = isFloat ? [] : Scratch(checked(xBytes * n));
+        bool tiled = !isFloat && Tiled(type, path) && (n > 1 || MultiRowDecode);
+        long sideAt = ((long)xBytes * n + 63) & ~63L;
+        long scratchBytes = isFloat ? 0 : tiled ? sideAt + TileSideBytes(type, n, cols) : (long)xBytes * n;
+        byte[] scratch = isFloat ? [] : Scratch(checked((int)scratchBytes + 64));
         fixed (byte* pw = w)
         fixed (float* px = x)
         fixed (float* py = y)
-        fixed (byte* ps = scratch)
+        fixed (byte* ps0 = scratch)
         {
+            byte* ps = (byte*)(((nint)ps0 + 63) & ~(nint)63);
             byte* xq = isFloat ? (byte*)px : ps;
             if (!isFloat)
                 for (int i = 0; i < n; i++) QuantizeActivations(at, px + (long)i * cols, xq + (long)i * xBytes, cols);
-            var job = new RowsJob
+            long work = (long)rows * cols * n;
+            bool inline = pool == null || pool.Threads == 1 || work < 65536;
+            if (tiled)
+            {
+                PrepareTiles(type, xq, xBytes, n, cols, ps + sideAt);
+                var job = new TiledJob
+                {
+                    W = pw, X = xq, Side = ps + sideAt, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
+                    Type = type,
+                };
+                int groups = (rows + TileW - 1) / TileW;
+                if (inline) job.Run(0, groups);
+                else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
+                return;
+            }
+            var rj = new RowsJob
             {
                 W = pw, X = xq, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
-                Type = type, Path = Clamp(path),
+                Type = type, Path = path,
             };
-            long work = (long)rows * cols * n;
-            if (pool == null || pool.Threads == 1 || work < 65536) job.Run(0, rows);
-            else pool.For(rows, ref job, minChunk: Math.Max(1, 16384 / Math.Max(1, cols)));
+            if (inline) rj.Run(0, rows);
+            else pool!.For(rows, ref rj, minChunk: Math.Max(1, 16384 / Math.Max(1, cols)));
+        }
+    }
+
+    /// <summary>Decode (n = 1) through the 4-row tiled kernels instead of one Dot per row.</summary>
+    internal static bool MultiRowDecode { get; set; } = false;
+
+    static Gemm.BType GemmB(GgmlType t) => t switch
+    {
+        GgmlType.F32 => Gemm.BType.F32,
+        GgmlType.BF16 => Gemm.BType.Bf16,
+        _ => Gemm.BType.F16,
+    };
+
+    /// <summary>Tiled MatMul over groups of <see cref="TileW"/> weight rows; activation rows in passes of 64 (L2).</summary>
+    unsafe struct TiledJob : IParallelJob
+    {
+        public byte* W, X, Side;
+        public float* Y;
+        public long RowBytes;
+        public int XBytes, Cols, Rows, N;
+        public GgmlType Type;
+
+        public readonly void Run(int start, int end)
+        {
+            const int Pass = 64;
+            for (int xs = 0; xs < N; xs += Pass)
+            {
+                int xe = Math.Min(N, xs + Pass);
+                for (int g = start; g < end; g++)
+                {
+                    int r0 = g * TileW, rw = Math.Min(TileW, Rows - r0);
+                    for (int i0 = xs; i0 < xe; i0 += 4)
+                        Tile(Type, W + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(4, xe - i0), Cols, Y + r0, Rows);
+                }
+            }
         }
     }
 

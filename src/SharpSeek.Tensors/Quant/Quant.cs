@@ -164,17 +164,19 @@ public static partial class Quant
     }
 
     // f16 → f32 by table: exact (every f16 is a float), and one load instead of the bit dance per block scale.
+    // Pinned, and read through a raw pointer in the kernels (no bounds check per block scale).
     internal static readonly float[] F16Table = BuildF16Table();
+    static readonly unsafe float* F16Ptr = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(F16Table));
 
     static float[] BuildF16Table()
     {
-        var t = new float[65536];
+        var t = GC.AllocateArray<float>(65536, pinned: true);
         for (int i = 0; i < t.Length; i++) t[i] = Dtypes.F16ToF32((ushort)i);
         return t;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static unsafe float F16(byte* p) => F16Table[*(ushort*)p];
+    internal static unsafe float F16(byte* p) => F16Ptr[*(ushort*)p];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe void PutF16(byte* p, float v) => *(ushort*)p = Dtypes.F32ToF16(v);
