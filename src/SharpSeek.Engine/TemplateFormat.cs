@@ -1,20 +1,22 @@
-// The tokenizer's own chat_template. Until the Jinja renderer (SharpSeek.Tokenizers.ChatTemplate) lands, R1-family
-// templates are recognised and rendered by DeepSeekR1Format, which reproduces their output exactly.
+// The tokenizer's own chat_template, rendered by SharpSeek.Tokenizers.ChatTemplate (the Jinja subset real
+// templates use) with bos/eos bound as transformers' apply_chat_template binds them. Parsed once per model.
 using SharpSeek.Tokenizers;
 
 namespace SharpSeek.Engine;
 
 public sealed class TemplateFormat : IChatFormatter
 {
-    readonly IChatFormatter inner;
+    readonly ChatTemplate template;
+    readonly Dictionary<string, object?> specials = new();
 
-    public TemplateFormat(Tokenizer tokenizer, string template, string bos, string eos)
+    public TemplateFormat(Tokenizer tokenizer, string source, string bos, string eos)
     {
+        template = new ChatTemplate(source);
+        specials["bos_token"] = bos;
+        specials["eos_token"] = eos;
         _ = tokenizer;
-        if (!template.Contains(DeepSeekR1Format.Assistant, StringComparison.Ordinal))
-            throw new NotSupportedException("this tokenizer's chat_template is not DeepSeek's; other templates need the Jinja renderer (SharpSeek.Tokenizers.ChatTemplate)");
-        inner = new DeepSeekR1Format(bos, eos, openThink: template.Contains("<think>", StringComparison.Ordinal));
     }
 
-    public string Render(IReadOnlyList<ChatTurn> turns, bool addGenerationPrompt) => inner.Render(turns, addGenerationPrompt);
+    public string Render(IReadOnlyList<ChatTurn> turns, bool addGenerationPrompt) =>
+        template.Render(turns.Select(t => new ChatMessage(t.Role, t.Content)).ToList(), addGenerationPrompt, specials);
 }

@@ -20,6 +20,22 @@ public class ChatTests
     }
 
     [Fact]
+    public void BuiltInR1FormatEqualsTheRenderedTemplate()
+    {
+        var formatter = ChatFormats.For(TestModels.Tokenizer);
+        Assert.IsType<TemplateFormat>(formatter);
+        ChatTurn[][] conversations =
+        [
+            [new("user", "Hi")],
+            [new("system", "Be brief."), new("user", "Hi"), new("assistant", "<think>\nhmm\n</think>\n\nHello!"), new("user", "2+2?")],
+            [new("user", "a"), new("assistant", "b"), new("user", "c"), new("assistant", "d")],
+        ];
+        foreach (var c in conversations)
+            foreach (var gen in new[] { true, false })
+                Assert.Equal(new DeepSeekR1Format().Render(c, gen), formatter.Render(c, gen));
+    }
+
+    [Fact]
     public void ChatTinyUsesTheR1TemplateAndItsSpecialTokens()
     {
         using var m = TestModels.Scripted(TestModels.R1Script);
