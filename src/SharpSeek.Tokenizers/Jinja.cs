@@ -250,7 +250,7 @@ sealed class Parser(List<Token> toks)
                     while (IsOp(",")) { _p++; targets.Add(ExpectName()); }
                     if (!IsName("in")) throw Err("expected 'in'");
                     _p++;
-                    var iter = ParseOr(noCondExpr: true);
+                    var iter = ParseOr(); // no conditional expression here: a trailing `if` filters the loop
                     Expr? filter = null;
                     if (IsName("if")) { _p++; filter = ParseOr(); }
                     if (IsName("recursive")) throw Err("recursive loops are not supported");
@@ -358,7 +358,7 @@ sealed class Parser(List<Token> toks)
         return e;
     }
 
-    Expr ParseOr(bool noCondExpr = false)
+    Expr ParseOr()
     {
         var e = ParseAnd();
         while (IsName("or")) { _p++; e = new BinExpr("or", e, ParseAnd()); }

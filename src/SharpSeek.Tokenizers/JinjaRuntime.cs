@@ -99,7 +99,7 @@ sealed class Interp
                     Assign(s.Target, value, scope);
                     break;
                 }
-            case MacroNode m: scope.Vars[m.Name] = MakeMacro(m, scope, null); break;
+            case MacroNode m: scope.Vars[m.Name] = MakeMacro(m, scope); break;
             case CallBlockNode c:
                 {
                     var call = (CallExpr)c.Call;
@@ -122,7 +122,7 @@ sealed class Interp
         }
     }
 
-    Callable MakeMacro(MacroNode m, Scope defScope, object? _)
+    Callable MakeMacro(MacroNode m, Scope defScope)
     {
         return (args, kwargs) =>
         {

@@ -19,6 +19,7 @@ public sealed class Tokenizer
     readonly bool[] _skippable;          // special tokens dropped by skipSpecialTokens
     readonly bool _cleanUp;
     readonly DecoderKind _decoder;
+    readonly Dictionary<string, int> _addedByContent = [];
 
     public int VocabSize { get; }
     public int? BosId { get; }
@@ -49,6 +50,7 @@ public sealed class Tokenizer
         _decoder = p.Decoder;
         _cleanUp = p.CleanUpTokenizationSpaces;
         AddedTokens = p.AddedTokens;
+        foreach (var t in p.AddedTokens) _addedByContent.TryAdd(t.Content, t.Id);
         _rawAdded = new AddedTokenMatcher(p.AddedTokens.Where(t => !t.Normalized || _normalizer == null));
         _normalizedAdded = new AddedTokenMatcher(p.AddedTokens.Where(t => t.Normalized && _normalizer != null));
 
@@ -102,11 +104,8 @@ public sealed class Tokenizer
         return bytes;
     }
 
-    public int? TokenToId(string token)
-    {
-        foreach (var t in AddedTokens) if (t.Content == token) return t.Id;
-        return _model.Vocab.TryGetValue(token, out int id) ? id : null;
-    }
+    public int? TokenToId(string token) =>
+        _addedByContent.TryGetValue(token, out int a) ? a : _model.Vocab.TryGetValue(token, out int id) ? id : null;
 
     public string? IdToToken(int id) => (uint)id < (uint)VocabSize ? _idToToken[id] : null;
 

@@ -53,6 +53,10 @@ public class TrainerTests
     }
 
     [Fact]
+    public void TrainerWritesThePublishedR1Template() =>
+        Assert.Equal(TrainedBpe.R1ChatTemplate, File.ReadAllText(Fixtures.Path("tokenizers", "templates", "deepseek_r1_distill_qwen.jinja")));
+
+    [Fact]
     public void CommittedFixtureIsReproducible()
     {
         // tests/fixtures/tokenizers/trained was written by `sharpseek tokenizer train --input trainer_input.txt --vocab-size 1000`
