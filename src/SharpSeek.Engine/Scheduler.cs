@@ -8,7 +8,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SharpSeek.Engine.Sampling;
 using SharpSeek.Engine.Text;
-using SharpSeek.Model;
 using SharpSeek.Tokenizers;
 
 namespace SharpSeek.Engine;
@@ -31,11 +30,11 @@ public sealed class SchedulerStats
 
 public sealed class Scheduler : IDisposable
 {
-    sealed class Sequence(GenerationHandle handle, KvCache cache, SequenceSampler sampler, StreamingDecoder decoder, ThinkSplitter? splitter, StopMatcher stop)
+    sealed class Sequence(GenerationHandle handle, ISequenceCache cache, SequenceSampler sampler, StreamingDecoder decoder, ThinkSplitter? splitter, StopMatcher stop)
     {
         public readonly GenerationHandle Handle = handle;
         public GenerationRequest Request => Handle.Request;
-        public readonly KvCache Cache = cache;
+        public readonly ISequenceCache Cache = cache;
         public readonly SequenceSampler Sampler = sampler;
         public readonly StreamingDecoder Decoder = decoder;
         public readonly ThinkSplitter? Splitter = splitter;

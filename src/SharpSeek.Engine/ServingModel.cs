@@ -2,6 +2,7 @@
 // owns its sequences. The CLI chat, the HTTP server and SharpSeekChatClient all go through one of these.
 using Microsoft.Extensions.Logging;
 using SharpSeek.Model;
+using SharpSeek.Model.Inference;
 using SharpSeek.Tokenizers;
 
 namespace SharpSeek.Engine;
@@ -14,6 +15,10 @@ public sealed record EngineOptions
     /// <summary>max_tokens when a request gives none (capped by what is left of the context).</summary>
     public int DefaultMaxTokens { get; init; } = 1024;
     public ILoggerFactory? LoggerFactory { get; init; }
+    /// <summary>Use the fp32 reference Transformer instead of the fast batched path (slow; for checking).</summary>
+    public bool Reference { get; init; }
+    /// <summary>Worker threads of the fast path; 0 = one per core.</summary>
+    public int Threads { get; init; }
 }
 
 /// <summary>A prompt ready for the scheduler.</summary>
@@ -50,12 +55,30 @@ public sealed class ServingModel : IDisposable
         if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
             throw new FileNotFoundException($"{dir} has no tokenizer.json: chat and serve need a model folder with its tokenizer (config.json, *.safetensors, tokenizer.json, tokenizer_config.json)");
         var tokenizer = Tokenizer.Load(dir);
-        var transformer = Transformer.Load(path, new LoadOptions { LoadMtp = false });
+        IStepModel step;
+        ModelConfig config;
+        if (options.Reference)
+        {
+            var transformer = Transformer.Load(path, new LoadOptions { LoadMtp = false });
+            (step, config) = (new TransformerStepModel(transformer), transformer.Config);
+        }
+        else
+        {
+            int context = options.Scheduler.ContextLength > 0 ? options.Scheduler.ContextLength : int.MaxValue;
+            var fast = InferenceModel.Load(path, new InferenceOptions
+            {
+                MaxContext = context, LoadMtp = false,
+                Threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
+                MaxBatch = Math.Max(64, options.Scheduler.MaxBatch),
+            });
+            (step, config) = (new FastStepModel(fast), fast.Config);
+        }
         var stops = new HashSet<int>();
-        if (ModelConfig.FirstId(transformer.Config.EosTokenId) is int e) stops.Add(e);
+        if (ModelConfig.FirstId(config.EosTokenId) is int e) stops.Add(e);
         if (tokenizer.EosId is int te) stops.Add(te);
         var id = options.ModelId ?? new DirectoryInfo(dir).Name;
-        return new ServingModel(id, new TransformerStepModel(transformer), tokenizer, ChatFormats.For(tokenizer), stops, options);
+        try { return new ServingModel(id, step, tokenizer, ChatFormats.For(tokenizer), stops, options); }
+        catch { (step as IDisposable)?.Dispose(); throw; }
     }
 
     public PreparedPrompt PrepareChat(IReadOnlyList<ChatTurn> turns)
@@ -74,7 +97,11 @@ public sealed class ServingModel : IDisposable
 
     public GenerationHandle Submit(GenerationRequest request) => Scheduler.Submit(request);
 
-    public void Dispose() => Scheduler.Dispose();
+    public void Dispose()
+    {
+        Scheduler.Dispose();
+        (Model as IDisposable)?.Dispose();
+    }
 }
 
 public static class ChatFormats

@@ -2,7 +2,6 @@
 // stop strings and finish reasons are deterministic), records every decode step's batch size, and can sleep per
 // step to stand in for compute. The tokenizer is chat-tiny's (byte-level BPE with DeepSeek-R1's specials).
 using SharpSeek.Engine;
-using SharpSeek.Model;
 using SharpSeek.Tests;
 using SharpSeek.Tokenizers;
 
@@ -11,7 +10,13 @@ namespace SharpSeek.Engine.Tests;
 public sealed class ScriptedModel(int vocab, int[] script, int context = 4096) : IStepModel
 {
     const float Peak = 40f;                      // one-hot logit: e^-40 × vocab ≈ 0, so sampling follows the script too
-    readonly Dictionary<KvCache, int> promptLength = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<ISequenceCache, int> promptLength = new(ReferenceEqualityComparer.Instance);
+
+    public sealed class Cache(int capacity) : ISequenceCache
+    {
+        public int Length { get; set; }
+        public int Capacity { get; } = capacity;
+    }
     readonly object gate = new();
 
     public int VocabSize => vocab;
@@ -23,13 +28,13 @@ public sealed class ScriptedModel(int vocab, int[] script, int context = 4096) :
     /// <summary>When set, the script depends on the prompt: the token at step s is ScriptFor(prompt)[s].</summary>
     public Func<int, int[]>? ScriptByPromptLength { get; set; }
 
-    public KvCache NewCache(int capacity) => new(capacity, [], []);
+    public ISequenceCache NewCache(int capacity) => new Cache(capacity);
 
-    public void Prefill(ReadOnlySpan<int> tokens, KvCache cache, Span<float> logits)
+    public void Prefill(ReadOnlySpan<int> tokens, ISequenceCache cache, Span<float> logits)
     {
         if (PrefillDelay > TimeSpan.Zero) Thread.Sleep(PrefillDelay);
         lock (gate) promptLength[cache] = tokens.Length;
-        cache.Length = tokens.Length;
+        ((Cache)cache).Length = tokens.Length;
         OneHot(cache, logits);
     }
 
@@ -40,12 +45,12 @@ public sealed class ScriptedModel(int vocab, int[] script, int context = 4096) :
         for (int b = 0; b < batch.Length; b++)
         {
             if (batch[b].Cache.Length >= batch[b].Cache.Capacity) throw new InvalidOperationException("cache overflow");
-            batch[b].Cache.Length++;
+            ((Cache)batch[b].Cache).Length++;
             OneHot(batch[b].Cache, logits.Slice(b * vocab, vocab));
         }
     }
 
-    void OneHot(KvCache cache, Span<float> logits)
+    void OneHot(ISequenceCache cache, Span<float> logits)
     {
         int plen;
         lock (gate) plen = promptLength[cache];
@@ -78,6 +83,6 @@ public static class TestModels
             new EngineOptions { Scheduler = scheduler ?? new SchedulerOptions { ContextLength = 4096 }, DefaultMaxTokens = defaultMaxTokens });
     }
 
-    public static ServingModel ChatTiny(SchedulerOptions? scheduler = null, int defaultMaxTokens = 64) =>
-        ServingModel.Load(ChatTinyDir, new EngineOptions { Scheduler = scheduler ?? new SchedulerOptions { ContextLength = 1024 }, DefaultMaxTokens = defaultMaxTokens });
+    public static ServingModel ChatTiny(SchedulerOptions? scheduler = null, int defaultMaxTokens = 64, bool reference = false) =>
+        ServingModel.Load(ChatTinyDir, new EngineOptions { Scheduler = scheduler ?? new SchedulerOptions { ContextLength = 1024 }, DefaultMaxTokens = defaultMaxTokens, Reference = reference, Threads = 1 });
 }
