@@ -15,4 +15,6 @@ root.Subcommands.Add(TemplateVerb.Create());
 root.Subcommands.Add(TokenizerTrainVerb.Create());
 root.Subcommands.Add(ConvertVerb.Create());
 root.Subcommands.Add(PullVerb.Create());
+root.Subcommands.Add(DataVerb.Create());
+root.Subcommands.Add(TrainVerb.Create());
 return root.Parse(args).Invoke();
