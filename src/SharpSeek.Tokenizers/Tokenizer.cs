@@ -52,7 +52,9 @@ public sealed class Tokenizer
         AddedTokens = p.AddedTokens;
         foreach (var t in p.AddedTokens) _addedByContent.TryAdd(t.Content, t.Id);
         _rawAdded = new AddedTokenMatcher(p.AddedTokens.Where(t => !t.Normalized || _normalizer == null));
-        _normalizedAdded = new AddedTokenMatcher(p.AddedTokens.Where(t => t.Normalized && _normalizer != null));
+        // normalized=true tokens are matched on normalized text, so (as HF's AddedVocabulary) by their normalized content
+        _normalizedAdded = new AddedTokenMatcher(p.AddedTokens.Where(t => t.Normalized && _normalizer != null)
+            .Select(t => t with { Content = _normalizer!.Normalize(t.Content) }));
 
         int size = 0;
         foreach (var id in p.Model.Vocab.Values) size = Math.Max(size, id + 1);

@@ -94,7 +94,9 @@ function buildExotic() {
   if (src === null) return false;
   const tok = {
     version: "1.0", truncation: null, padding: null,
-    added_tokens: src.added_tokens,
+    added_tokens: [...src.added_tokens,
+      { id: src.added_tokens.length + Object.keys(src.model.vocab).length, content: "<mask>", single_word: false, lstrip: true, rstrip: false, normalized: false, special: true },
+      { id: src.added_tokens.length + Object.keys(src.model.vocab).length + 1, content: "[SEP]", single_word: false, lstrip: false, rstrip: true, normalized: false, special: false }],
     normalizer: { type: "Sequence", normalizers: [
       { type: "NFKC" },
       { type: "Replace", pattern: { String: "``" }, content: "\"" },
@@ -186,6 +188,7 @@ function buildCorpus() {
   add("special-ds", "Hello<｜User｜>hi<｜Assistant｜><think>\nreasoning</think>answer<｜end▁of▁sentence｜>tail <｜begin▁of▁sentence｜>");
   add("special-qwen", "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nok<|endoftext|>");
   add("special-llama", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>");
+  add("special-strip", "hello   <mask>   world [SEP]   x\t<mask>[SEP]\n\n[SEP]<mask>");
   add("special-partial", "<｜User <|im_start <|begin_of_text| <think </think");
   // punctuation and symbols
   add("punct", "Hello, world!!! What?! ... --- ___ *** ### @@@ ~~~ ^^^ ((())) [[]] {{}} <<>> /// \\\\\\ ||| ;;; ::");
