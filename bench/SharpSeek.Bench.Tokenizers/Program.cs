@@ -24,12 +24,25 @@ Log($"single thread, best pass of >= {seconds}s after a warm-up pass; {Environme
 
 if (args.Contains("--profile"))
 {
+    // process CPU time, not wall time: steadier on a loaded machine (for A/B of changes, not for the report)
+    double Cpu(Action a)
+    {
+        a();
+        double best = double.MaxValue;
+        for (int r = 0; r < 5; r++)
+        {
+            var t0 = Process.GetCurrentProcess().TotalProcessorTime;
+            a();
+            best = Math.Min(best, (Process.GetCurrentProcess().TotalProcessorTime - t0).TotalSeconds);
+        }
+        return best;
+    }
     foreach (var name in new[] { "deepseek_v3", "qwen3" })
     {
         var tok = Tokenizer.Load(Fixtures.Path("tokenizers", name));
-        double pre = Measure(() => { foreach (var d in docs) tok.PreTokenize(d); });
-        double enc = Measure(() => { foreach (var d in docs) tok.Encode(d); });
-        Log($"{name}: pre-tokenize only {bytes / 1e6 / pre:F1} MB/s, full encode {bytes / 1e6 / enc:F1} MB/s");
+        double pre = Cpu(() => { foreach (var d in docs) tok.CountPieces(d); });
+        double enc = Cpu(() => { foreach (var d in docs) tok.Encode(d); });
+        Log($"{name}: pre-tokenize only {bytes / 1e6 / pre:F1} MB/cpu-s, full encode {bytes / 1e6 / enc:F1} MB/cpu-s");
     }
     return 0;
 }
@@ -129,23 +142,6 @@ double[] MeasureInterleaved(params Action[] passes)
         rounds++;
     }
     return bestTimes;
-}
-
-double Measure(Action pass)
-{
-    pass(); // warm-up
-    double best = double.MaxValue, total = 0;
-    int n = 0;
-    while (total < seconds || n < 2)
-    {
-        var sw = Stopwatch.StartNew();
-        pass();
-        double t = sw.Elapsed.TotalSeconds;
-        best = Math.Min(best, t);
-        total += t;
-        n++;
-    }
-    return best;
 }
 
 (Ml.Tokenizer Plain, Ml.Tokenizer CodePoint) BuildMl(string dir, Tokenizer tok)

@@ -29,9 +29,30 @@ public sealed class BpeModel
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     readonly Dictionary<long, long> _merges;   // (left << 32 | right) → (rank << 32 | merged id)
     readonly int[] _byteToId = new int[256];
-    // Per-thread pre-token → ids cache (no locks on the hot path; each thread warms its own).
-    [ThreadStatic] static Dictionary<string, int[]>? t_cache;
-    [ThreadStatic] static BpeModel? t_cacheOwner;
+    /// <summary>Per-thread pre-token → ids cache (no locks on the hot path; each thread warms its own).</summary>
+    internal sealed class Cache
+    {
+        public readonly Dictionary<string, int[]> Map;
+        public readonly Dictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> BySpan;
+        public readonly BpeModel Owner;
+
+        public Cache(BpeModel owner)
+        {
+            Owner = owner;
+            Map = new Dictionary<string, int[]>(4096, SpanStringComparer.Instance);
+            BySpan = Map.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+    }
+
+    [ThreadStatic] static Cache? t_cache;
+
+    /// <summary>This thread's cache for this model (fetch once per text, pass to <see cref="Encode(ReadOnlySpan{char}, List{int}, Cache)"/>).</summary>
+    internal Cache ThreadCache()
+    {
+        var c = t_cache;
+        if (c is null || !ReferenceEquals(c.Owner, this)) t_cache = c = new Cache(this);
+        return c;
+    }
 
     public bool IgnoreMerges { get; }
     public int? UnkId { get; }
@@ -70,21 +91,22 @@ public sealed class BpeModel
     }
 
     /// <summary>Appends the ids of one pre-token (a UTF-16 span; its UTF-8 bytes are the BPE input).</summary>
-    public void Encode(ReadOnlySpan<char> piece, List<int> output)
+    public void Encode(ReadOnlySpan<char> piece, List<int> output) => Encode(piece, output, ThreadCache());
+
+    internal void Encode(ReadOnlySpan<char> piece, List<int> output, Cache cache)
     {
         if (piece.IsEmpty) return;
-        if (!ReferenceEquals(t_cacheOwner, this) || t_cache is null)
+        if (cache.BySpan.TryGetValue(piece, out var cached))
         {
-            t_cache = new Dictionary<string, int[]>(4096, SpanStringComparer.Instance);
-            t_cacheOwner = this;
+            if (cached.Length == 1) output.Add(cached[0]);
+            else output.AddRange(cached);
+            return;
         }
-        var lookup = t_cache.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(piece, out var cached)) { output.AddRange(cached); return; }
         var ids = EncodeUncached(piece);
         if (piece.Length < CacheMaxKey)
         {
-            if (t_cache.Count >= CacheMaxEntries) t_cache.Clear();
-            lookup.TryAdd(piece, ids);
+            if (cache.Map.Count >= CacheMaxEntries) cache.Map.Clear();
+            cache.BySpan.TryAdd(piece, ids);
         }
         output.AddRange(ids);
     }

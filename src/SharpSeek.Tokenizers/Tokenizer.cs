@@ -163,7 +163,8 @@ public sealed class Tokenizer
         input.Add(new Piece(s, start, length));
         if (_preTokenizer != null) _preTokenizer.Split(input, output);
         else output.AddRange(input);
-        foreach (var p in output) _model.Encode(p.Span, ids);
+        var cache = _model.ThreadCache();
+        foreach (var p in output) _model.Encode(p.Span, ids, cache);
     }
 
     /// <summary>Pre-tokenized pieces of <paramref name="text"/> (after normalization; no added-token handling).</summary>
@@ -175,6 +176,18 @@ public sealed class Tokenizer
         if (_preTokenizer != null) _preTokenizer.Split([new Piece(text, 0, text.Length)], output);
         else output.Add(new Piece(text, 0, text.Length));
         return output.Select(p => p.ToString()).ToList();
+    }
+
+    /// <summary>Number of pre-tokens of <paramref name="text"/> (no allocation per piece; for profiling).</summary>
+    internal int CountPieces(string text)
+    {
+        var input = t_pieces ??= new(64);
+        var output = t_pieces2 ??= new(256);
+        input.Clear();
+        output.Clear();
+        input.Add(new Piece(text, 0, text.Length));
+        if (_preTokenizer != null) _preTokenizer.Split(input, output);
+        return output.Count;
     }
 
     /// <summary>Replaces unpaired UTF-16 surrogates by U+FFFD; returns the same string when it is well formed.</summary>
