@@ -6,14 +6,20 @@ public sealed class DetRandom(ulong seed)
 {
     ulong state = seed;
 
-    public DetRandom(int seed) : this((ulong)(uint)seed * 0x9E3779B97F4A7C15UL + 0x632BE59BD9B4E019UL) { }
+    /// <summary>The seed is scrambled first: SplitMix64 states of nearby seeds would otherwise be one step apart,
+    /// and seed s + 1 would replay seed s's stream shifted by one draw.</summary>
+    public DetRandom(int seed) : this(Mix((ulong)(uint)seed ^ 0x632BE59BD9B4E019UL)) { }
 
-    public ulong NextULong()
+    static ulong Mix(ulong z)
     {
-        ulong z = state += 0x9E3779B97F4A7C15UL;
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
+    }
+
+    public ulong NextULong()
+    {
+        return Mix(state += 0x9E3779B97F4A7C15UL);
     }
 
     /// <summary>Uniform integer in [lo, hi] (inclusive).</summary>

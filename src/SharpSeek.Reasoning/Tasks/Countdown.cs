@@ -223,7 +223,7 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
             if (value == p.Target) break;               // a lucky attempt; the solution below says it properly
             sb.Append("Try ").Append(string.Join(", ", steps)).Append($". {value} is not {p.Target}.\n");
         }
-        var solutions = CountdownSolver.Solve(p.Numbers, p.Target);
+        var solutions = CountdownSolver.Solve(p.Numbers, p.Target, limit: 16);
         var tidy = solutions.Where(s => s.Steps.All(IsTidy)).ToList();
         var (expr, solSteps) = rng.Pick(tidy.Count > 0 ? tidy : solutions);
         sb.Append("Try ").Append(string.Join(", ", solSteps)).Append(". That is the target.\n");
@@ -232,5 +232,4 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
 
         static bool IsTidy(string step) { var v = step[(step.LastIndexOf('=') + 1)..].Trim(); return !v.Contains('/') && !v.StartsWith('-'); }
     }
-
 }
