@@ -20,6 +20,8 @@ public sealed record GenerationRequest
     /// <summary>The prompt already opened the reasoning block (R1's template ends with "&lt;think&gt;\n").</summary>
     public bool StartInReasoning { get; init; }
     public CancellationToken Cancellation { get; init; }
+    /// <summary>Keep generating past EOS until MaxTokens (benchmarks; vLLM's ignore_eos).</summary>
+    public bool IgnoreEos { get; init; }
 }
 
 public sealed record GenerationUsage(int PromptTokens, int CompletionTokens, int ReasoningTokens)

@@ -222,7 +222,7 @@ public sealed class Scheduler : IDisposable
         s.Last = token;
         RecordTokens(1);
         var lp = r.Sampling.Logprobs ? s.Sampler.Logprobs(logits, token) : null;
-        bool eos = stopIds.Contains(token);
+        bool eos = !r.IgnoreEos && stopIds.Contains(token);
         string text = eos ? "" : s.Decoder.Push(token);
         if (s.Splitter?.InReasoning == true) s.Reasoning++;
         var split = s.Splitter?.Push(text) ?? new SplitText("", text);

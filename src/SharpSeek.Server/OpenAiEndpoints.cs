@@ -47,7 +47,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         {
             Prompt = prompt.Tokens, StartInReasoning = prompt.StartInReasoning, SplitReasoning = true,
             Sampling = Seeded(req.Sampling, i), MaxTokens = model.ResolveMaxTokens(req.MaxTokens, prompt.Tokens.Length),
-            Stop = req.Stop, Cancellation = cts.Token,
+            Stop = req.Stop, Cancellation = cts.Token, IgnoreEos = req.IgnoreEos,
         });
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

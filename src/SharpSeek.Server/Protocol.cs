@@ -9,7 +9,11 @@ using SharpSeek.Engine.Sampling;
 namespace SharpSeek.Server;
 
 public sealed record ChatRequest(string Model, IReadOnlyList<ChatTurn> Messages, SamplingParams Sampling, int? MaxTokens, IReadOnlyList<string> Stop,
-    int N, bool Stream, bool IncludeUsage);
+    int N, bool Stream, bool IncludeUsage)
+{
+    /// <summary>Extension (vLLM's): generate max_tokens tokens whatever the model says (benchmarks).</summary>
+    public bool IgnoreEos { get; init; }
+}
 
 public sealed record CompletionRequest(string Model, IReadOnlyList<object> Prompts, SamplingParams Sampling, int? MaxTokens, IReadOnlyList<string> Stop,
     int N, bool Stream, bool IncludeUsage, int Logprobs);
@@ -67,7 +71,7 @@ public static class Protocol
         if (top != 0 && !logprobs) throw ApiException.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs", "invalid_value");
         sampling = sampling with { Logprobs = logprobs, TopLogprobs = top };
         Check(sampling);
-        return new ChatRequest(model, turns, sampling, maxTokens, stop, n, stream, includeUsage);
+        return new ChatRequest(model, turns, sampling, maxTokens, stop, n, stream, includeUsage) { IgnoreEos = Bool(root, "ignore_eos") ?? false };
     }
 
     public static CompletionRequest ParseCompletion(JsonElement root)
