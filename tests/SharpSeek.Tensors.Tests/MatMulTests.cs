@@ -82,3 +82,33 @@ public class MatMulTests
         }
     }
 }
+
+public class ActivationQuantizerTests
+{
+    // The Vector256 Q8_0 activation quantizer writes the scalar (llama.cpp reference) bytes exactly, ties included.
+    [Fact]
+    public unsafe void Vector_q8_0_equals_scalar()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return;
+        var blocks = new List<float[]>();
+        for (int s = 0; s < 200; s++) blocks.Add(TestData.Gaussian(32, s, s % 7 == 0 ? 1e-3f : 1f + s));
+        var ties = new float[32];
+        for (int j = 0; j < 32; j++) ties[j] = (j - 16) + 0.5f;   // amax 15.5: id = 127/15.5, most products round near .5
+        blocks.Add(ties);
+        var halves = new float[32];
+        for (int j = 0; j < 32; j++) halves[j] = j == 0 ? 127f : (j % 2 == 0 ? 1 : -1) * (j + 0.5f);   // id = 1: exact .5 ties
+        blocks.Add(halves);
+        blocks.Add(new float[32]);
+        var a = new byte[34];
+        var b = new byte[34];
+        foreach (var x in blocks)
+            fixed (float* px = x)
+            fixed (byte* pa = a)
+            fixed (byte* pb = b)
+            {
+                Quant.QuantizeQ8_0(px, pa);
+                Quant.QuantizeQ8_0V256(px, pb);
+                Assert.Equal(a, b);
+            }
+    }
+}

@@ -76,7 +76,10 @@ public static partial class Quant
     {
         switch (activationType)
         {
-            case GgmlType.Q8_0: for (int b = 0; b < n / QK; b++) QuantizeQ8_0(x + b * QK, q + b * 34); break;
+            case GgmlType.Q8_0:
+                if (Avx2.IsSupported) for (int b = 0; b < n / QK; b++) QuantizeQ8_0V256(x + b * QK, q + b * 34);
+                else for (int b = 0; b < n / QK; b++) QuantizeQ8_0(x + b * QK, q + b * 34);
+                break;
             case GgmlType.Q8_K: for (int b = 0; b < n / QK_K; b++) QuantizeQ8_K(x + b * QK_K, q + b * 292); break;
             default: Buffer.MemoryCopy(x, q, (long)n * 4, (long)n * 4); break;
         }

@@ -1,13 +1,20 @@
 // Register-tiled quantized products for MatMul (prefill, n > 1) and multi-row MatVec (decode, n = 1): each weight
-// block is loaded and unpacked once and multiplied with TX activation rows (1, 2 or 4) while 4 weight rows share
+// block is loaded and unpacked once and multiplied with TX activation rows (1, 2, 4 or 8) while 4 weight rows share
 // each activation load, so y[i, r] for a 4 × TX tile accumulates in registers. Integer block sums are the ones
 // of the Dot kernels (Quant.Dot.*.cs); only the order of the f32 block sums differs, so the per-row Dot
 // (and behind it the scalar reference) is the oracle. AVX2 only (Vector256 + maddubs/madd); other paths use Dot.
 //
+// Q4_0/Q8_0 merge the 4 weight rows' partial sums into the lanes of one vector before converting, so a block
+// costs one cvt + mul + FMA per activation row instead of four (Zen 4 and most x86 cores issue the multiplies —
+// maddubs, madd, mul, FMA — on two pipes only; this takes 16 of them per 4 pairs down to 7 (Q4_0) or 10 (Q8_0)).
+// Q4_0 puts two weight rows in one vector ([row a nibbles | row b nibbles]) against activations stored with
+// each 16-byte half duplicated, which also halves the nibble unpacking.
+//
 // Side arrays built once per call from the quantized activations (QuantizeActivations layout untouched):
-//   Q8_0 x: dx[i, b]  f32 block scale (the f16 one, widened)       — all
-//           m8[i, b]  i16×16 = maddubs(8, x_b): Σ 8·x in pairs     — Q4_0 only (its −8 offset, off the hot loop)
-//   Q8_K x: mn[i, b]  f32×8 = dx·(bsum_2j + bsum_2j+1)              — Q4_K only (its mins term, one FMA per block)
+//   Q8_0 x: dx[i, b]  f32 block scale (the f16 one, widened)                       — Q8_0, Q4_0
+//           xd[i, b]  64 bytes [x0..15 | x0..15 | x16..31 | x16..31]                 — Q4_0
+//           c8[i, b]  i32×4: the −8 offset Σ 8·x in the lane order of the merged sums — Q4_0
+//   Q8_K x: mn[i, b]  f32×8 = dx·(bsum_2j + bsum_2j+1)                              — Q4_K (its mins term, one FMA per block)
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -19,10 +26,15 @@ internal interface ITileRows { static abstract int N { get; } }
 internal struct X1 : ITileRows { public static int N => 1; }
 internal struct X2 : ITileRows { public static int N => 2; }
 internal struct X4 : ITileRows { public static int N => 4; }
+internal struct X8 : ITileRows { public static int N => 8; }
 
 public static partial class Quant
 {
     internal const int TileW = 4;   // weight rows per tile
+    internal static int PrefetchAhead = int.TryParse(Environment.GetEnvironmentVariable("SHARPSEEK_PREFETCH"), out int pf) ? pf : 0;
+
+    /// <summary>Activation rows per tile (the widest TX kernel of the type).</summary>
+    internal static int TileX(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 ? 8 : 4;
 
     /// <summary>Whether the tiled kernels serve this type on this path (else MatMul does one Dot per pair).</summary>
     internal static bool Tiled(GgmlType t, KernelPath path) =>
@@ -32,7 +44,7 @@ public static partial class Quant
     internal static long TileSideBytes(GgmlType t, int n, int cols) => t switch
     {
         GgmlType.Q8_0 => (long)n * (cols / QK) * 4,
-        GgmlType.Q4_0 => (long)n * (cols / QK) * (4 + 32),
+        GgmlType.Q4_0 => (long)n * (cols / QK) * (4 + 64 + 16),
         GgmlType.Q4_K => (long)n * (cols / QK_K) * 32,
         _ => 0,
     };
@@ -44,16 +56,23 @@ public static partial class Quant
         {
             int nb = cols / QK;
             float* dx = (float*)side;
-            short* m8 = (short*)(side + (long)n * nb * 4);
+            byte* xd = side + (long)n * nb * 4;
+            int* c8 = (int*)(xd + (long)n * nb * 64);
             var eight = Vector256.Create((byte)8);
             for (int i = 0; i < n; i++)
             {
                 byte* x = xq + (long)i * xBytes;
-                for (int b = 0; b < nb; b++, x += 34)
+                for (long b = (long)i * nb, e = b + nb; b < e; b++, x += 34)
                 {
-                    dx[(long)i * nb + b] = F16(x);
-                    if (t == GgmlType.Q4_0)
-                        Avx2.MultiplyAddAdjacent(eight, Avx.LoadVector256((sbyte*)(x + 2))).Store(m8 + ((long)i * nb + b) * 16);
+                    dx[b] = F16(x);
+                    if (t != GgmlType.Q4_0) continue;
+                    var lo = Sse2.LoadVector128(x + 2); var hi = Sse2.LoadVector128(x + 18);
+                    var xl = Vector256.Create(lo, lo); var xh = Vector256.Create(hi, hi);
+                    xl.Store(xd + b * 64); xh.Store(xd + b * 64 + 32);
+                    // the same merge as the kernel with every nibble 8: lanes [A, A, B, B | A, A, B, B]
+                    var p = Avx2.MultiplyAddAdjacent(eight, xl.AsSByte()) + Avx2.MultiplyAddAdjacent(eight, xh.AsSByte());
+                    var c = MergeRows(p, p);
+                    c.GetLower().Store(c8 + b * 4);
                 }
             }
         }
@@ -81,35 +100,37 @@ public static partial class Quant
         int n, int i0, int tx, int cols, float* y, int ldy)
     {
         byte** wr = stackalloc byte*[TileW];
-        byte** xr = stackalloc byte*[4];
-        float* o = stackalloc float[TileW * 4];
+        byte** xr = stackalloc byte*[8];
+        float* o = stackalloc float[TileW * 8];
         for (int r = 0; r < TileW; r++) wr[r] = w + (r < rw ? r : 0) * rowBytes;
-        for (int i = 0; i < 4; i++) xr[i] = xq + (long)(i0 + (i < tx ? i : 0)) * xBytes;
+        for (int i = 0; i < 8; i++) xr[i] = xq + (long)(i0 + (i < tx ? i : 0)) * xBytes;
         switch (t)
         {
             case GgmlType.Q4_0:
             case GgmlType.Q8_0:
             {
                 int nb = cols / QK;
-                float** dr = stackalloc float*[4];
-                short** mr = stackalloc short*[4];
-                for (int i = 0; i < 4; i++)
+                byte** sr = stackalloc byte*[8 * 3];   // per activation row: dx, xd, c8
+                for (int i = 0; i < 8; i++)
                 {
                     long row = i0 + (i < tx ? i : 0);
-                    dr[i] = (float*)side + row * nb;
-                    mr[i] = (short*)(side + (long)n * nb * 4) + row * nb * 16;
+                    sr[i] = side + row * nb * 4;
+                    sr[8 + i] = side + (long)n * nb * 4 + row * nb * 64;
+                    sr[16 + i] = side + (long)n * nb * 68 + row * nb * 16;
                 }
                 if (t == GgmlType.Q4_0)
                 {
-                    if (tx == 1) TileQ4_0<X1>(wr, xr, dr, mr, nb, o);
-                    else if (tx == 2) TileQ4_0<X2>(wr, xr, dr, mr, nb, o);
-                    else TileQ4_0<X4>(wr, xr, dr, mr, nb, o);
+                    if (tx == 1) TileQ4_0<X1>(wr, sr, nb, o);
+                    else if (tx == 2) TileQ4_0<X2>(wr, sr, nb, o);
+                    else if (tx <= 4) TileQ4_0<X4>(wr, sr, nb, o);
+                    else TileQ4_0<X8>(wr, sr, nb, o);
                 }
                 else
                 {
-                    if (tx == 1) TileQ8_0<X1>(wr, xr, dr, nb, o);
-                    else if (tx == 2) TileQ8_0<X2>(wr, xr, dr, nb, o);
-                    else TileQ8_0<X4>(wr, xr, dr, nb, o);
+                    if (tx == 1) TileQ8_0<X1>(wr, xr, sr, nb, o);
+                    else if (tx == 2) TileQ8_0<X2>(wr, xr, sr, nb, o);
+                    else if (tx <= 4) TileQ8_0<X4>(wr, xr, sr, nb, o);
+                    else TileQ8_0<X8>(wr, xr, sr, nb, o);
                 }
                 break;
             }
@@ -137,130 +158,168 @@ public static partial class Quant
             for (int r = 0; r < rw; r++) y[(long)(i0 + i) * ldy + r] = o[i * TileW + r];
     }
 
-    // ---- Q4_0 × Q8_0: per pair and block maddubs(nibbles, x) − maddubs(8, x) → madd → cvt → FMA(d_w·d_x) ----
+    // ---- lane merging ----
 
+    /// <summary>
+    /// Two i16 vectors, each [row a | row b] (8 pair sums per 128-bit lane) → i32 [a, c, a, c | b, d, b, d] where
+    /// p = [a | b], q = [c | d]: the lanes of one row sum to that row's total. Each i16 input must stay below 2^13.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe Vector256<byte> Nibbles(byte* w)
+    static Vector256<int> MergeRows(Vector256<short> p, Vector256<short> q)
     {
-        var q = Sse2.LoadVector128(w + 2);
-        var m4 = Vector128.Create((byte)0x0F);
-        return Vector256.Create(q & m4, Sse2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4);
+        var z = Avx2.UnpackLow(p.AsInt32(), q.AsInt32()).AsInt16() + Avx2.UnpackHigh(p.AsInt32(), q.AsInt32()).AsInt16();
+        return Avx2.MultiplyAddAdjacent(z, Vector256.Create((short)1));
     }
 
+    /// <summary>Four i32 vectors (one per weight row) → [Σa, Σb, Σc, Σd | Σa, Σb, Σc, Σd] partial sums (i32 lanes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> PairQ4(Vector256<byte> nib, Vector256<sbyte> x, Vector256<short> m8, Vector256<float> s, Vector256<float> acc)
+    static Vector256<int> Merge4(Vector256<int> a, Vector256<int> b, Vector256<int> c, Vector256<int> d)
     {
-        var p = Avx2.Subtract(Avx2.MultiplyAddAdjacent(nib, x), m8);
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(p, Vector256.Create((short)1))), s, acc);
+        var u = Avx2.UnpackLow(a, b) + Avx2.UnpackHigh(a, b);   // [a0+a2, b0+b2, a1+a3, b1+b3]
+        var v = Avx2.UnpackLow(c, d) + Avx2.UnpackHigh(c, d);
+        return Avx2.UnpackLow(u.AsInt64(), v.AsInt64()).AsInt32() + Avx2.UnpackHigh(u.AsInt64(), v.AsInt64()).AsInt32();
+    }
+
+    /// <summary>f32 lanes [F16(p0), F16(p1), F16(p2), F16(p3)] permuted by idx (block scales of 4 weight rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> Scales4(byte* p0, byte* p1, byte* p2, byte* p3, Vector256<int> idx) =>
+        Avx2.PermuteVar8x32(Vector128.Create(F16(p0), F16(p1), F16(p2), F16(p3)).ToVector256Unsafe(), idx);
+
+    // ---- Q4_0 × Q8_0: rows (0,1) and (2,3) share a vector; per activation row and block 4 maddubs, one madd,
+    //      one cvt, one FMA for all four weight rows. Lanes: [r0, r2, r0, r2 | r1, r3, r1, r3]. ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> PairQ4(Vector256<byte> lo01, Vector256<byte> hi01, Vector256<byte> lo23, Vector256<byte> hi23,
+        byte* xd, int* c8, Vector256<float> s, Vector256<float> acc)
+    {
+        var xl = Avx.LoadVector256((sbyte*)xd); var xh = Avx.LoadVector256((sbyte*)(xd + 32));
+        var p01 = Avx2.MultiplyAddAdjacent(lo01, xl) + Avx2.MultiplyAddAdjacent(hi01, xh);   // each i16 ≤ 2·2·15·127
+        var p23 = Avx2.MultiplyAddAdjacent(lo23, xl) + Avx2.MultiplyAddAdjacent(hi23, xh);
+        var sumi = MergeRows(p01, p23) - Avx2.BroadcastVector128ToVector256(c8);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), s, acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ4_0<TX>(byte** wr, byte** xr, float** dr, short** mr, int nb, float* o) where TX : struct, ITileRows
+    static unsafe void TileQ4_0<TX>(byte** wr, byte** sr, int nb, float* o) where TX : struct, ITileRows
     {
         byte* w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
-        byte* x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3];
-        float* d0 = dr[0], d1 = dr[1], d2 = dr[2], d3 = dr[3];
-        short* m0 = mr[0], m1 = mr[1], m2 = mr[2], m3 = mr[3];
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
+        float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
+        byte* x0 = sr[8], x1 = sr[9], x2 = sr[10], x3 = sr[11], x4 = sr[12], x5 = sr[13], x6 = sr[14], x7 = sr[15];
+        int* c0 = (int*)sr[16], c1 = (int*)sr[17], c2 = (int*)sr[18], c3 = (int*)sr[19];
+        int* c4 = (int*)sr[20], c5 = (int*)sr[21], c6 = (int*)sr[22], c7 = (int*)sr[23];
+        var m4 = Vector256.Create((byte)0x0F);
+        var idx = Vector256.Create(0, 2, 0, 2, 1, 3, 1, 3);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int b = 0; b < nb; b++, w0 += 18, w1 += 18, w2 += 18, w3 += 18)
         {
-            var n0 = Nibbles(w0); var n1 = Nibbles(w1); var n2 = Nibbles(w2); var n3 = Nibbles(w3);
-            var s0 = Vector256.Create(F16(w0)); var s1 = Vector256.Create(F16(w1));
-            var s2 = Vector256.Create(F16(w2)); var s3 = Vector256.Create(F16(w3));
+            if (PrefetchAhead > 0)
             {
-                var x = Avx.LoadVector256((sbyte*)(x0 + 2)); var m = Avx.LoadVector256(m0); var d = Vector256.Create(d0[b]);
-                a00 = PairQ4(n0, x, m, s0 * d, a00); a01 = PairQ4(n1, x, m, s1 * d, a01);
-                a02 = PairQ4(n2, x, m, s2 * d, a02); a03 = PairQ4(n3, x, m, s3 * d, a03);
-                x0 += 34; m0 += 16;
+                Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
+                Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
             }
-            if (TX.N > 1)
-            {
-                var x = Avx.LoadVector256((sbyte*)(x1 + 2)); var m = Avx.LoadVector256(m1); var d = Vector256.Create(d1[b]);
-                a10 = PairQ4(n0, x, m, s0 * d, a10); a11 = PairQ4(n1, x, m, s1 * d, a11);
-                a12 = PairQ4(n2, x, m, s2 * d, a12); a13 = PairQ4(n3, x, m, s3 * d, a13);
-                x1 += 34; m1 += 16;
-            }
+            var q01 = Vector256.Create(Sse2.LoadVector128(w0 + 2), Sse2.LoadVector128(w1 + 2));
+            var q23 = Vector256.Create(Sse2.LoadVector128(w2 + 2), Sse2.LoadVector128(w3 + 2));
+            var lo01 = q01 & m4; var hi01 = Avx2.ShiftRightLogical(q01.AsUInt16(), 4).AsByte() & m4;
+            var lo23 = q23 & m4; var hi23 = Avx2.ShiftRightLogical(q23.AsUInt16(), 4).AsByte() & m4;
+            var sw = Scales4(w0, w1, w2, w3, idx);
+            long xo = (long)b * 64, co = (long)b * 4;
+            a0 = PairQ4(lo01, hi01, lo23, hi23, x0 + xo, c0 + co, sw * Vector256.Create(d0[b]), a0);
+            if (TX.N > 1) a1 = PairQ4(lo01, hi01, lo23, hi23, x1 + xo, c1 + co, sw * Vector256.Create(d1[b]), a1);
             if (TX.N > 2)
             {
-                var x = Avx.LoadVector256((sbyte*)(x2 + 2)); var m = Avx.LoadVector256(m2); var d = Vector256.Create(d2[b]);
-                a20 = PairQ4(n0, x, m, s0 * d, a20); a21 = PairQ4(n1, x, m, s1 * d, a21);
-                a22 = PairQ4(n2, x, m, s2 * d, a22); a23 = PairQ4(n3, x, m, s3 * d, a23);
-                x2 += 34; m2 += 16;
-                x = Avx.LoadVector256((sbyte*)(x3 + 2)); m = Avx.LoadVector256(m3); d = Vector256.Create(d3[b]);
-                a30 = PairQ4(n0, x, m, s0 * d, a30); a31 = PairQ4(n1, x, m, s1 * d, a31);
-                a32 = PairQ4(n2, x, m, s2 * d, a32); a33 = PairQ4(n3, x, m, s3 * d, a33);
-                x3 += 34; m3 += 16;
+                a2 = PairQ4(lo01, hi01, lo23, hi23, x2 + xo, c2 + co, sw * Vector256.Create(d2[b]), a2);
+                a3 = PairQ4(lo01, hi01, lo23, hi23, x3 + xo, c3 + co, sw * Vector256.Create(d3[b]), a3);
+            }
+            if (TX.N > 4)
+            {
+                a4 = PairQ4(lo01, hi01, lo23, hi23, x4 + xo, c4 + co, sw * Vector256.Create(d4[b]), a4);
+                a5 = PairQ4(lo01, hi01, lo23, hi23, x5 + xo, c5 + co, sw * Vector256.Create(d5[b]), a5);
+                a6 = PairQ4(lo01, hi01, lo23, hi23, x6 + xo, c6 + co, sw * Vector256.Create(d6[b]), a6);
+                a7 = PairQ4(lo01, hi01, lo23, hi23, x7 + xo, c7 + co, sw * Vector256.Create(d7[b]), a7);
             }
         }
-        Store4(o, a00, a01, a02, a03);
-        if (TX.N > 1) Store4(o + 4, a10, a11, a12, a13);
-        if (TX.N > 2) { Store4(o + 8, a20, a21, a22, a23); Store4(o + 12, a30, a31, a32, a33); }
+        Out02(o, a0);
+        if (TX.N > 1) Out02(o + 4, a1);
+        if (TX.N > 2) { Out02(o + 8, a2); Out02(o + 12, a3); }
+        if (TX.N > 4) { Out02(o + 16, a4); Out02(o + 20, a5); Out02(o + 24, a6); Out02(o + 28, a7); }
     }
 
-    /// <summary>o[0..4) = the horizontal sums of four accumulators.</summary>
+    /// <summary>o[0..4) from lanes [r0, r2, r0, r2 | r1, r3, r1, r3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Out02(float* o, Vector256<float> a)
+    {
+        var lo = a.GetLower(); var hi = a.GetUpper();
+        o[0] = lo[0] + lo[2]; o[2] = lo[1] + lo[3]; o[1] = hi[0] + hi[2]; o[3] = hi[1] + hi[3];
+    }
+
+    /// <summary>Horizontal sums of four accumulators into o[0..4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe void Store4(float* o, Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
     {
         o[0] = Vector256.Sum(a); o[1] = Vector256.Sum(b); o[2] = Vector256.Sum(c); o[3] = Vector256.Sum(d);
     }
 
-    // ---- Q8_0 × Q8_0: |w| against x·sign(w) (the sign per pair, |w| per weight block) ----
+    // ---- Q8_0 × Q8_0: |w| (per weight block) against x·sign(w) (per pair), the four rows' i32 sums merged into
+    //      lanes [r0, r1, r2, r3 | r0, r1, r2, r3] before one cvt + FMA. ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe Vector256<float> PairQ8(Vector256<byte> aw, byte* w, Vector256<sbyte> x, Vector256<float> s, Vector256<float> acc)
+    static unsafe Vector256<int> SumQ8(Vector256<byte> aw, byte* w, Vector256<sbyte> x) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(aw, Avx2.Sign(x, Avx.LoadVector256((sbyte*)(w + 2)))), Vector256.Create((short)1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> PairQ8(Vector256<byte> n0, Vector256<byte> n1, Vector256<byte> n2, Vector256<byte> n3,
+        byte* w0, byte* w1, byte* w2, byte* w3, byte* xb, Vector256<float> s, Vector256<float> acc)
     {
-        var p = Avx2.MultiplyAddAdjacent(aw, Avx2.Sign(x, Avx.LoadVector256((sbyte*)(w + 2))));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(p, Vector256.Create((short)1))), s, acc);
+        var x = Avx.LoadVector256((sbyte*)(xb + 2));
+        var sumi = Merge4(SumQ8(n0, w0, x), SumQ8(n1, w1, x), SumQ8(n2, w2, x), SumQ8(n3, w3, x));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), s, acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ8_0<TX>(byte** wr, byte** xr, float** dr, int nb, float* o) where TX : struct, ITileRows
+    static unsafe void TileQ8_0<TX>(byte** wr, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
     {
         byte* w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
-        byte* x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3];
-        float* d0 = dr[0], d1 = dr[1], d2 = dr[2], d3 = dr[3];
-        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        byte* x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
+        float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
+        float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
+        var idx = Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3);
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int b = 0; b < nb; b++, w0 += 34, w1 += 34, w2 += 34, w3 += 34)
         {
+            if (PrefetchAhead > 0)
+            {
+                Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
+                Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
+            }
             var n0 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w0 + 2))); var n1 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w1 + 2)));
             var n2 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w2 + 2))); var n3 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w3 + 2)));
-            var s0 = Vector256.Create(F16(w0)); var s1 = Vector256.Create(F16(w1));
-            var s2 = Vector256.Create(F16(w2)); var s3 = Vector256.Create(F16(w3));
-            {
-                var x = Avx.LoadVector256((sbyte*)(x0 + 2)); var d = Vector256.Create(d0[b]);
-                a00 = PairQ8(n0, w0, x, s0 * d, a00); a01 = PairQ8(n1, w1, x, s1 * d, a01);
-                a02 = PairQ8(n2, w2, x, s2 * d, a02); a03 = PairQ8(n3, w3, x, s3 * d, a03);
-                x0 += 34;
-            }
-            if (TX.N > 1)
-            {
-                var x = Avx.LoadVector256((sbyte*)(x1 + 2)); var d = Vector256.Create(d1[b]);
-                a10 = PairQ8(n0, w0, x, s0 * d, a10); a11 = PairQ8(n1, w1, x, s1 * d, a11);
-                a12 = PairQ8(n2, w2, x, s2 * d, a12); a13 = PairQ8(n3, w3, x, s3 * d, a13);
-                x1 += 34;
-            }
+            var sw = Scales4(w0, w1, w2, w3, idx);
+            long xo = (long)b * 34;
+            a0 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x0 + xo, sw * Vector256.Create(d0[b]), a0);
+            if (TX.N > 1) a1 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x1 + xo, sw * Vector256.Create(d1[b]), a1);
             if (TX.N > 2)
             {
-                var x = Avx.LoadVector256((sbyte*)(x2 + 2)); var d = Vector256.Create(d2[b]);
-                a20 = PairQ8(n0, w0, x, s0 * d, a20); a21 = PairQ8(n1, w1, x, s1 * d, a21);
-                a22 = PairQ8(n2, w2, x, s2 * d, a22); a23 = PairQ8(n3, w3, x, s3 * d, a23);
-                x2 += 34;
-                x = Avx.LoadVector256((sbyte*)(x3 + 2)); d = Vector256.Create(d3[b]);
-                a30 = PairQ8(n0, w0, x, s0 * d, a30); a31 = PairQ8(n1, w1, x, s1 * d, a31);
-                a32 = PairQ8(n2, w2, x, s2 * d, a32); a33 = PairQ8(n3, w3, x, s3 * d, a33);
-                x3 += 34;
+                a2 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x2 + xo, sw * Vector256.Create(d2[b]), a2);
+                a3 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x3 + xo, sw * Vector256.Create(d3[b]), a3);
+            }
+            if (TX.N > 4)
+            {
+                a4 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x4 + xo, sw * Vector256.Create(d4[b]), a4);
+                a5 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x5 + xo, sw * Vector256.Create(d5[b]), a5);
+                a6 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x6 + xo, sw * Vector256.Create(d6[b]), a6);
+                a7 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x7 + xo, sw * Vector256.Create(d7[b]), a7);
             }
         }
-        Store4(o, a00, a01, a02, a03);
-        if (TX.N > 1) Store4(o + 4, a10, a11, a12, a13);
-        if (TX.N > 2) { Store4(o + 8, a20, a21, a22, a23); Store4(o + 12, a30, a31, a32, a33); }
+        Out0123(o, a0);
+        if (TX.N > 1) Out0123(o + 4, a1);
+        if (TX.N > 2) { Out0123(o + 8, a2); Out0123(o + 12, a3); }
+        if (TX.N > 4) { Out0123(o + 16, a4); Out0123(o + 20, a5); Out0123(o + 24, a6); Out0123(o + 28, a7); }
     }
+
+    /// <summary>o[0..4) from lanes [r0, r1, r2, r3 | r0, r1, r2, r3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Out0123(float* o, Vector256<float> a) => (a.GetLower() + a.GetUpper()).Store(o);
 
     // ---- Q4_K × Q8_K: per weight row and 64-value chunk, nibbles and scale vectors once, then every x row;
     //      the mins term folds into the same f32 accumulator as −(dmin·m_j)·(dx·bsum pairs). ----
@@ -443,5 +502,60 @@ public static partial class Quant
 
         static Vector256<float> Acc(Vector256<int> sumi, Vector256<float> scale, Vector256<float> acc) =>
             Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), scale, acc);
+    }
+}
+
+// Decode (n = 1) row kernel for Q4_0: two consecutive blocks of one row share a vector ([block b nibbles |
+// block b+1 nibbles]) against activations laid out in pairs of blocks, so a pair costs one unpack, two maddubs,
+// one madd, one cvt and one FMA (the Dot kernel spends about twice that). One row at a time keeps the weights a
+// single sequential stream from DRAM (four rows at once measured slower there).
+//   pair record (128 bytes): x [b lo16 | b+1 lo16 | b hi16 | b+1 hi16] | i32×8 Σ 8·x per lane | f32×8 [dx_b ×4 | dx_b+1 ×4]
+public static partial class Quant
+{
+    internal static long DecodeSideBytes(GgmlType t, int cols) => t == GgmlType.Q4_0 ? (cols / QK / 2) * 128L : 0;
+
+    internal static unsafe void PrepareDecode(GgmlType t, byte* xq, int cols, byte* side)
+    {
+        if (t != GgmlType.Q4_0) return;
+        var eight = Vector256.Create((byte)8);
+        byte* x = xq;
+        for (int p = 0; p < cols / QK / 2; p++, x += 68, side += 128)
+        {
+            var xl = Vector256.Create(Sse2.LoadVector128(x + 2), Sse2.LoadVector128(x + 36));
+            var xh = Vector256.Create(Sse2.LoadVector128(x + 18), Sse2.LoadVector128(x + 52));
+            xl.Store(side); xh.Store(side + 32);
+            var c = Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(eight, xl.AsSByte()) + Avx2.MultiplyAddAdjacent(eight, xh.AsSByte()),
+                Vector256.Create((short)1));
+            c.Store((int*)(side + 64));
+            Vector256.Create(Vector128.Create(F16(x)), Vector128.Create(F16(x + 34))).Store((float*)(side + 96));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> PairBlocksQ4_0(byte* w, byte* xp, Vector256<byte> m4, Vector256<float> acc)
+    {
+        var q = Vector256.Create(Sse2.LoadVector128(w + 2), Sse2.LoadVector128(w + 20));
+        var lo = q & m4; var hi = Avx2.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & m4;
+        var s16 = Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256((sbyte*)xp)) + Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256((sbyte*)(xp + 32)));
+        var s32 = Avx2.MultiplyAddAdjacent(s16, Vector256.Create((short)1)) - Avx.LoadVector256((int*)(xp + 64));
+        var sc = Vector256.Create(Vector128.Create(F16(w)), Vector128.Create(F16(w + 18))) * Avx.LoadVector256((float*)(xp + 96));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(s32), sc, acc);
+    }
+
+    /// <summary>Σ row·x for one Q4_0 row against the pair records (xq: the plain Q8_0 blocks, for an odd last block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe float DotQ4_0Pairs(byte* w, byte* xp, byte* xq, int nb)
+    {
+        var m4 = Vector256.Create((byte)0x0F);
+        Vector256<float> acc0 = default, acc1 = default;
+        int b = 0;
+        for (; b + 4 <= nb; b += 4, w += 72, xp += 256)
+        {
+            acc0 = PairBlocksQ4_0(w, xp, m4, acc0);
+            acc1 = PairBlocksQ4_0(w + 36, xp + 128, m4, acc1);
+        }
+        if (b + 2 <= nb) { acc0 = PairBlocksQ4_0(w, xp, m4, acc0); b += 2; w += 36; }
+        if (b < nb) acc1 = Fma.MultiplyAdd(BlockQ4_0V256(w, xq + b * 34), Vector256.Create(F16(w) * F16(xq + b * 34)), acc1);
+        return Vector256.Sum(acc0 + acc1);
     }
 }

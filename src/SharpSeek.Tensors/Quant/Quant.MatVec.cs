@@ -45,9 +45,9 @@ public static partial class Quant
         }
         int xBytes = checked((int)RowBytes(at, cols));
         bool isFloat = at == GgmlType.F32;
-        bool tiled = !isFloat && Tiled(type, path) && (n > 1 || MultiRowDecode);
+        bool tiled = !isFloat && UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode);
         long sideAt = ((long)xBytes * n + 63) & ~63L;
-        long scratchBytes = isFloat ? 0 : tiled ? sideAt + TileSideBytes(type, n, cols) : (long)xBytes * n;
+        long scratchBytes = isFloat ? 0 : sideAt + (tiled ? TileSideBytes(type, n, cols) : n == 1 ? DecodeSideBytes(type, cols) : 0);
         byte[] scratch = isFloat ? [] : Scratch(checked((int)scratchBytes + 64));
         fixed (byte* pw = w)
         fixed (float* px = x)
@@ -73,15 +73,24 @@ public static partial class Quant
                 else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
                 return;
             }
+            byte* side = null;
+            if (n == 1 && UseTiles && path >= KernelPath.V256 && DecodeSideBytes(type, cols) > 0)
+            {
+                side = ps + sideAt;
+                PrepareDecode(type, xq, cols, side);
+            }
             var rj = new RowsJob
             {
-                W = pw, X = xq, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
+                W = pw, X = xq, Side = side, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
                 Type = type, Path = path,
             };
             if (inline) rj.Run(0, rows);
             else pool!.For(rows, ref rj, minChunk: Math.Max(1, 16384 / Math.Max(1, cols)));
         }
     }
+
+    /// <summary>Tiled kernels for quantized MatMul (benches switch them off to compare with one Dot per pair).</summary>
+    internal static bool UseTiles { get; set; } = true;
 
     /// <summary>Decode (n = 1) through the 4-row tiled kernels instead of one Dot per row.</summary>
     internal static bool MultiRowDecode { get; set; } = false;
@@ -105,14 +114,15 @@ public static partial class Quant
         public readonly void Run(int start, int end)
         {
             const int Pass = 64;
+            int tx = TileX(Type);
             for (int xs = 0; xs < N; xs += Pass)
             {
                 int xe = Math.Min(N, xs + Pass);
                 for (int g = start; g < end; g++)
                 {
                     int r0 = g * TileW, rw = Math.Min(TileW, Rows - r0);
-                    for (int i0 = xs; i0 < xe; i0 += 4)
-                        Tile(Type, W + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(4, xe - i0), Cols, Y + r0, Rows);
+                    for (int i0 = xs; i0 < xe; i0 += tx)
+                        Tile(Type, W + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, Y + r0, Rows);
                 }
             }
         }
@@ -120,7 +130,7 @@ public static partial class Quant
 
     unsafe struct RowsJob : IParallelJob
     {
-        public byte* W, X;
+        public byte* W, X, Side;
         public float* Y;
         public long RowBytes;
         public int XBytes, Cols, Rows, N;
@@ -129,6 +139,11 @@ public static partial class Quant
 
         public readonly void Run(int start, int end)
         {
+            if (Side != null)   // decode row kernels over prepared activations (Q4_0)
+            {
+                for (int r = start; r < end; r++) Y[r] = DotQ4_0Pairs(W + r * RowBytes, Side, X, Cols / QK);
+                return;
+            }
             if (N == 1)
             {
                 for (int r = start; r < end; r++) Y[r] = DotKernel(Type, W + r * RowBytes, X, Cols, Path);

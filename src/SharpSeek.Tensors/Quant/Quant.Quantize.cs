@@ -3,6 +3,8 @@
 // bytes match llama.cpp's (compiled without FMA contraction) bit for bit. Not fast: used when writing files.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpSeek.Tensors;
 
@@ -50,6 +52,38 @@ public static partial class Quant
         PutF16(y, d);
         sbyte* q = (sbyte*)(y + 2);
         for (int j = 0; j < QK; j++) q[j] = (sbyte)MathF.Round(x[j] * id, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>
+    /// <see cref="QuantizeQ8_0"/> in Vector256, bit for bit: the same amax, the same f32 product x·id (no FMA), and
+    /// round-half-away-from-zero as truncate, then ±1 where the dropped fraction is ≥ 0.5 (exact for |v| ≤ 127).
+    /// </summary>
+    internal static unsafe void QuantizeQ8_0V256(float* x, byte* y)
+    {
+        var v0 = Avx.LoadVector256(x); var v1 = Avx.LoadVector256(x + 8);
+        var v2 = Avx.LoadVector256(x + 16); var v3 = Avx.LoadVector256(x + 24);
+        var m = Avx.Max(Avx.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Avx.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+        var m4 = Sse.Max(m.GetLower(), m.GetUpper());
+        m4 = Sse.Max(m4, Sse.Shuffle(m4, m4, 0b01_00_11_10));
+        m4 = Sse.Max(m4, Sse.Shuffle(m4, m4, 0b10_11_00_01));
+        float amax = m4.ToScalar();
+        float d = amax / 127;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        PutF16(y, d);
+        var vid = Vector256.Create(id);
+        var i0 = Round(v0 * vid); var i1 = Round(v1 * vid); var i2 = Round(v2 * vid); var i3 = Round(v3 * vid);
+        var s01 = Avx2.PackSignedSaturate(i0, i1);   // lanes [0-3 8-11 | 4-7 12-15] as i16
+        var s23 = Avx2.PackSignedSaturate(i2, i3);
+        var b = Avx2.PackSignedSaturate(s01, s23);    // [0-3 8-11 16-19 24-27 | 4-7 12-15 20-23 28-31]
+        Avx2.PermuteVar8x32(b.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte().Store((sbyte*)(y + 2));
+
+        static Vector256<int> Round(Vector256<float> v)
+        {
+            var t = Avx.RoundToZero(v);
+            var up = Avx.CompareGreaterThanOrEqual(Vector256.Abs(v - t), Vector256.Create(0.5f));
+            var sgn = (v.AsUInt32() & Vector256.Create(0x80000000u)) | Vector256.Create(1f).AsUInt32();
+            return Avx.ConvertToVector256Int32WithTruncation(t + (up.AsUInt32() & sgn).AsSingle());
+        }
     }
 
     static unsafe void QuantizeQ4_0(float* x, byte* y)
