@@ -107,6 +107,11 @@ public class InferenceTests(ITestOutputHelper output)
     }
 }
 
+// GC.GetTotalAllocatedBytes counts the whole process, so this runs alone (after the parallel tests).
+[CollectionDefinition("Allocation", DisableParallelization = true)]
+public class AllocationCollection;
+
+[Collection("Allocation")]
 public class AllocationTests
 {
     [Theory]
