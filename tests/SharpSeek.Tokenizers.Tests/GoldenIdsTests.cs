@@ -37,6 +37,29 @@ public class GoldenIdsTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Names))]
+    public void EncodeMatchesReferenceOnRandomStrings(string name)
+    {
+        // 400 seeded random strings of tokenizer-breaking pieces (tests/fixtures/tokenizers/fuzz.json)
+        var tok = TestData.Get(name);
+        var texts = System.Text.Json.JsonDocument.Parse(File.ReadAllText(SharpSeek.Tests.Fixtures.Path("tokenizers", "fuzz.json")))
+            .RootElement.EnumerateArray().Select(e => TestData.JsonString(e.GetRawText())).ToList();
+        var rows = TestData.GoldenIds.Value.RootElement.GetProperty("tokenizers").GetProperty(name).GetProperty("fuzz");
+        int i = 0, same = 0;
+        var failures = new List<string>();
+        foreach (var r in rows.EnumerateArray())
+        {
+            var expected = TestData.Ints(r);
+            var actual = tok.Encode(texts[i]);
+            if (expected.SequenceEqual(actual)) same++;
+            else failures.Add($"#{i}: {System.Text.Json.JsonSerializer.Serialize(texts[i])}");
+            i++;
+        }
+        output.WriteLine($"{name}: {same}/{i} random strings identical to transformers.js");
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(10)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
     public void DecodeMatchesReference(string name)
     {
         var tok = TestData.Get(name);

@@ -12,7 +12,9 @@ import { Template } from "@huggingface/jinja";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fx = path.resolve(here, "../../tests/fixtures/tokenizers");
 const readJson = (p) => JSON.parse(fs.readFileSync(p, "utf8"));
-const writeJson = (p, v) => fs.writeFileSync(p, JSON.stringify(v, null, 1) + "\n");
+// indented, but arrays of numbers on one line (keeps golden_ids.json small and its diffs readable)
+const writeJson = (p, v) => fs.writeFileSync(p, JSON.stringify(v, null, 1)
+  .replace(/\[\n\s*(-?\d+(?:,\n\s*-?\d+)*)\n\s*\]/g, (_, nums) => "[" + nums.replace(/,\n\s*/g, ",") + "]") + "\n");
 
 function load(dir) {
   const cfgPath = path.join(fx, dir, "tokenizer_config.json");
@@ -214,6 +216,25 @@ function buildCorpus() {
   return c;
 }
 
+// Random strings from pieces that break tokenizers (seeded, so reproducible): 400 per run, lengths 1..40 pieces.
+function buildFuzz() {
+  const pool = ["a", "Z", "é", "ß", "Ω", "𝕳", "中", "龥", "ぁ", "ヿ", "ｶ", "한", "1", "٣", "𝟙", "½", "Ⅻ", "\u0301", "\u0903",
+    ".", ",", "!", "'", "\"", "-", "_", "(", "[", "€", "∑", "©", "😀", "👍🏽", "\u200d", "🇫🇷", "<", ">", "/", "\\",
+    " ", "  ", "   ", "\t", "\n", "\r", "\r\n", "\u00a0", "\u3000", "\u2028", "\u000b", "\u200b", "\u0000",
+    "'s", "'S", "'ll", "'Re", "'ve", "'m", "'d", "'t", "the", " the", "Hello", "world", "123", "4567", "ing", "don't",
+    "<｜User｜>", "<｜Assistant｜>", "<think>", "</think>", "<|im_start|>", "<|im_end|>", "<|begin_of_text|>", "<｜end▁of▁sentence｜>"];
+  let seed = 20240607;
+  const rnd = (n) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+  const out = [];
+  for (let k = 0; k < 400; k++) {
+    const len = 1 + rnd(40);
+    let t = "";
+    for (let i = 0; i < len; i++) t += pool[rnd(pool.length)];
+    out.push(t);
+  }
+  return out;
+}
+
 // U+0085 and U+FEFF: JavaScript's \s contains U+FEFF but not U+0085; Hugging Face's Oniguruma (and our)
 // \s is Unicode White_Space, which has U+0085 and not U+FEFF. The golden ids of strings holding them are
 // marked "js_divergent" and checked separately (tests assert the HF behaviour).
@@ -326,6 +347,8 @@ function goldenTemplates(toks) {
 buildLlama3Style();
 const corpus = buildCorpus();
 writeJson(path.join(fx, "corpus.json"), corpus);
+const fuzz = buildFuzz();
+writeJson(path.join(fx, "fuzz.json"), fuzz);
 // Training text for the BPE-trainer fixture (tests/fixtures/tokenizers/trained), made by the C# trainer:
 //   dotnet run --project src/SharpSeek.Cli -- tokenizer train --input tests/fixtures/tokenizers/trainer_input.txt --vocab-size 1000 --out tests/fixtures/tokenizers/trained
 // then rerun this script so golden_ids.json covers the trained tokenizer too.
@@ -347,7 +370,8 @@ for (const n of names) {
   const emo = cases.find((r) => r.tag === "emoji").ids;
   for (let k = 1; k < Math.min(emo.length, 12); k++) decodeInputs.push(emo.slice(0, k));
   decodeInputs.push(cases.find((r) => r.tag.startsWith("special-")).ids);
-  golden.tokenizers[n] = { cases, decode: goldenDecode(tok, decodeInputs) };
+  const fuzzIds = fuzz.map((t) => tok.encode(t, { add_special_tokens: false }));
+  golden.tokenizers[n] = { cases, decode: goldenDecode(tok, decodeInputs), fuzz: n === "exotic" ? [] : fuzzIds };
 }
 writeJson(path.join(fx, "golden_ids.json"), golden);
 const tpl = goldenTemplates(toks);
