@@ -80,6 +80,9 @@ public static class Rollout
 /// </summary>
 public sealed class ModelGenerator(InferenceModel model, Tokenizer tokenizer, int maxParallel = 16)
 {
+    // the generated token count of each completion string this generator returned (keyed by the string instance)
+    readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, object> generatedTokens = [];
+
     public InferenceModel Model => model;
     public Tokenizer Tokenizer => tokenizer;
 
@@ -100,8 +103,14 @@ public sealed class ModelGenerator(InferenceModel model, Tokenizer tokenizer, in
     {
         var ids = prompts.Select(EncodePrompt).ToList();
         var samples = Rollout.Generate(model, ids, k, sampling, StopIds, maxParallel);
-        return samples.Select(group => (IReadOnlyList<string>)group.Select(s => tokenizer.Decode(s.Tokens, skipSpecialTokens: true)).ToList()).ToList();
+        return samples.Select(group => (IReadOnlyList<string>)group.Select(s =>
+        {
+            var text = new string(tokenizer.Decode(s.Tokens, skipSpecialTokens: true));      // a fresh instance to key on
+            generatedTokens.AddOrUpdate(text, s.Tokens.Length);
+            return text;
+        }).ToList()).ToList();
     }
 
-    public int CountTokens(string text) => tokenizer.Encode(text).Length;
+    /// <summary>Tokens the model generated for a completion this generator returned (the stop token excluded); other text is encoded.</summary>
+    public int CountTokens(string text) => generatedTokens.TryGetValue(text, out var n) ? (int)n : tokenizer.Encode(text).Length;
 }

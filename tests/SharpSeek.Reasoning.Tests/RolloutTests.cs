@@ -55,7 +55,7 @@ public class RolloutTests
         var report = new Evaluator(gen.Generate, gen.CountTokens).Run(problems, 2, SamplingSettings.R1Eval(8));
         Assert.Equal(3, report.N);
         Assert.Equal(0, report.PassAt1);          // random weights
-        Assert.InRange(report.MeanResponseLength, 0, 40);
+        Assert.InRange(report.MeanResponseLength, 0, 8);          // generated tokens, not a re-encoding of the text
     }
 
     [Fact]
