@@ -17,4 +17,5 @@ root.Subcommands.Add(ConvertVerb.Create());
 root.Subcommands.Add(PullVerb.Create());
 root.Subcommands.Add(DataVerb.Create());
 root.Subcommands.Add(TrainVerb.Create());
+root.Subcommands.Add(EvalVerb.Create());
 return root.Parse(args).Invoke();
