@@ -17,14 +17,6 @@ public sealed partial class InferenceModel
         return buffer;
     }
 
-    // f32 copy of a cached row (converting f16 caches on the fly).
-    static ReadOnlySpan<float> CachedRow(float[]? f32, Half[]? f16, int width, int pos, Span<float> tmp)
-    {
-        if (f32 is not null) return f32.AsSpan(pos * width, width);
-        TensorPrimitives.ConvertToSingle(f16.AsSpan(pos * width, width), tmp[..width]);
-        return tmp[..width];
-    }
-
     sealed class FastMla : FastAttention
     {
         readonly DeepseekV3Config c;
@@ -132,16 +124,16 @@ public sealed partial class InferenceModel
                 var qPe = qRow.Slice(nope, rd);
                 for (int p = 0; p < len; p++)
                 {
-                    var lat = CachedRow(seq.F16 ? null : seq.Keys32[layer], seq.F16 ? seq.Keys16[layer] : null, r, p, tmp);
+                    var lat = seq.KeyRow(layer, p, tmp);
                     float sc = TensorPrimitives.Dot(qAbs, lat);
-                    var kPe = CachedRow(seq.F16 ? null : seq.Values32[layer], seq.F16 ? seq.Values16[layer] : null, rd, p, tmp.AsSpan(r));
+                    var kPe = seq.ValueRow(layer, p, tmp.AsSpan(r));
                     scores[p] = (sc + TensorPrimitives.Dot(qPe, kPe)) * scale;
                 }
                 Ops.Softmax(scores, scores);
                 ctx.Clear();
                 for (int p = 0; p < len; p++)
                 {
-                    var lat = CachedRow(seq.F16 ? null : seq.Keys32[layer], seq.F16 ? seq.Keys16[layer] : null, r, p, tmp);
+                    var lat = seq.KeyRow(layer, p, tmp);
                     TensorPrimitives.MultiplyAdd(lat, scores[p], ctx, ctx);
                 }
                 Quant.MatVec(wv[head].Type, wv[head].Data, vd, r, ctx, heads.AsSpan((i * h + head) * vd, vd));
@@ -227,7 +219,7 @@ public sealed partial class InferenceModel
                 var qh = q.AsSpan((i * heads + h) * headDim, headDim);
                 for (int p = 0; p < len; p++)
                 {
-                    var k = CachedRow(seq.F16 ? null : seq.Keys32[layer], seq.F16 ? seq.Keys16[layer] : null, kw, p, tmp);
+                    var k = seq.KeyRow(layer, p, tmp);
                     scores[p] = TensorPrimitives.Dot(qh, k.Slice(kvh * headDim, headDim)) * scale;
                 }
                 Ops.Softmax(scores, scores);
@@ -235,7 +227,7 @@ public sealed partial class InferenceModel
                 oh.Clear();
                 for (int p = 0; p < len; p++)
                 {
-                    var v = CachedRow(seq.F16 ? null : seq.Values32[layer], seq.F16 ? seq.Values16[layer] : null, kw, p, tmp);
+                    var v = seq.ValueRow(layer, p, tmp);
                     TensorPrimitives.MultiplyAdd(v.Slice(kvh * headDim, headDim), scores[p], oh, oh);
                 }
             }

@@ -35,6 +35,17 @@ public sealed class SequenceState
     internal void StoreKey(int layer, int pos, ReadOnlySpan<float> row) => Store(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], pos, row);
     internal void StoreValue(int layer, int pos, ReadOnlySpan<float> row) => Store(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], pos, row);
 
+    /// <summary>The cached key / value row as f32 (f16 caches are widened into tmp).</summary>
+    internal ReadOnlySpan<float> KeyRow(int layer, int pos, Span<float> tmp) => Load(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], pos, tmp);
+    internal ReadOnlySpan<float> ValueRow(int layer, int pos, Span<float> tmp) => Load(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], pos, tmp);
+
+    static ReadOnlySpan<float> Load(float[]? f32, Half[]? f16, int width, int pos, Span<float> tmp)
+    {
+        if (f32 is not null) return f32.AsSpan(pos * width, width);
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(f16.AsSpan(pos * width, width), tmp[..width]);
+        return tmp[..width];
+    }
+
     static void Store(float[]? f32, Half[]? f16, int width, int pos, ReadOnlySpan<float> row)
     {
         if (f32 is not null) row.CopyTo(f32.AsSpan(pos * width, width));
