@@ -1,6 +1,7 @@
 // The one loop that owns every sequence (llama.cpp server's slots, vLLM's scheduler in miniature):
-//   admit waiting requests into free slots (prefill each, sample its first token)
-//   → one DecodeStep over all active sequences → sample each → stream deltas → retire finished ones.
+//   admit waiting requests into free slots
+//   → one model Step over all of them: the prompts of the newly admitted (prefill) and the last token of every
+//     running sequence (decode), mixed in one batch → sample each → stream deltas → retire finished ones.
 // Requests join and leave between steps (continuous batching). Front ends only submit and read; they never
 // touch the model. Cancellation (a client that went away) frees the slot before the next step.
 using System.Diagnostics;
@@ -25,6 +26,9 @@ public sealed record SchedulerOptions
 public sealed class SchedulerStats
 {
     public long Steps, DecodedTokens, PrefilledTokens, Requests;
+    /// <summary>Steps with no prompt in them, their tokens and model time: the pure decode rate (benchmarks).</summary>
+    public long DecodeOnlySteps, DecodeOnlyTokens;
+    public double DecodeOnlySeconds;
     public double MeanBatch => Steps == 0 ? 0 : (double)DecodedTokens / Steps;
 }
 
@@ -41,7 +45,7 @@ public sealed class Scheduler : IDisposable
         public readonly StopMatcher Stop = stop;
         public readonly long Submitted = Stopwatch.GetTimestamp();
         public int Last, Generated, Reasoning;
-        public bool Done;
+        public bool Done, Prefilled;
     }
 
     readonly IStepModel model;
@@ -53,9 +57,8 @@ public sealed class Scheduler : IDisposable
     readonly List<Sequence> active = new();
     readonly object gate = new();
     readonly Thread thread;
-    readonly float[] prefillLogits;
     readonly float[] stepLogits;                 // [MaxBatch × vocab]
-    readonly DecodeItem[] batch;
+    readonly StepItem[] batch;
     readonly Queue<(long Ticks, int Tokens)> recent = new();   // for tokens/s
     bool stopping;
 
@@ -75,9 +78,8 @@ public sealed class Scheduler : IDisposable
         this.logger = logger ?? NullLogger.Instance;
         stopIds = [.. stopTokenIds];
         ContextLength = options.ContextLength > 0 ? Math.Min(options.ContextLength, model.ContextLength) : model.ContextLength;
-        prefillLogits = new float[model.VocabSize];
         stepLogits = new float[options.MaxBatch * model.VocabSize];
-        batch = new DecodeItem[options.MaxBatch];
+        batch = new StepItem[options.MaxBatch];
         Metrics = new EngineMetrics(() => QueueDepth, () => ActiveCount, TokensPerSecond);
         thread = new Thread(Loop) { IsBackground = true, Name = "sharpseek-scheduler" };
         thread.Start();
@@ -149,6 +151,7 @@ public sealed class Scheduler : IDisposable
 
     int ActiveCountUnlocked { get { lock (gate) return active.Count; } }
 
+    /// <summary>Gives an admitted request its slot (cache, sampler, decoders); its prompt runs in the next step.</summary>
     void Admit(GenerationHandle h)
     {
         var r = h.Request;
@@ -158,19 +161,13 @@ public sealed class Scheduler : IDisposable
             var cache = model.NewCache(r.Prompt.Length + r.MaxTokens);
             var s = new Sequence(h, cache, new SequenceSampler(r.Sampling, model.VocabSize, r.Prompt), tokenizer.NewStreamingDecoder(skipSpecialTokens: true),
                 r.SplitReasoning ? new ThinkSplitter(r.StartInReasoning) : null, new StopMatcher(r.Stop));
-            model.Prefill(r.Prompt, cache, prefillLogits);
-            Stats.PrefilledTokens += r.Prompt.Length;
-            Metrics.PromptTokens.Add(r.Prompt.Length);
             lock (gate) active.Add(s);
-            Accept(s, s.Sampler.Sample(prefillLogits), prefillLogits);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogError(e, "prefill of a {PromptTokens}-token prompt failed", r.Prompt.Length);
-            lock (gate) active.RemoveAll(x => x.Handle == h);
+            logger.LogError(e, "could not start a {PromptTokens}-token request", r.Prompt.Length);
             FinishUnstarted(h, FinishReason.Error, e.Message);
         }
-        Cleanup();
     }
 
     void RetireCancelled()
@@ -190,24 +187,32 @@ public sealed class Scheduler : IDisposable
     void Step()
     {
         var seqs = SnapshotActive();
-        int B = seqs.Length, v = model.VocabSize;
-        for (int b = 0; b < B; b++) batch[b] = new DecodeItem(seqs[b].Last, seqs[b].Cache);
+        int B = seqs.Length, v = model.VocabSize, decodes = 0, prompt = 0;
+        for (int b = 0; b < B; b++)
+        {
+            var s = seqs[b];
+            if (s.Prefilled) { batch[b] = new StepItem(new[] { s.Last }, s.Cache); decodes++; }
+            else { batch[b] = new StepItem(s.Request.Prompt, s.Cache); prompt += s.Request.Prompt.Length; }
+        }
+        long started = Stopwatch.GetTimestamp();
         try
         {
-            model.DecodeStep(batch.AsSpan(0, B), stepLogits.AsSpan(0, B * v));
+            model.Step(batch.AsSpan(0, B), stepLogits.AsSpan(0, B * v));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogError(e, "decode step over {Batch} sequences failed", B);
+            logger.LogError(e, "a step over {Batch} sequences failed", B);
             foreach (var s in seqs) Finish(s, FinishReason.Error, "", "", null, e.Message);
             Cleanup();
             return;
         }
-        Stats.Steps++;
-        Stats.DecodedTokens += B;
+        if (decodes > 0) { Stats.Steps++; Stats.DecodedTokens += decodes; }
+        if (prompt == 0) { Stats.DecodeOnlySteps++; Stats.DecodeOnlyTokens += decodes; Stats.DecodeOnlySeconds += Stopwatch.GetElapsedTime(started).TotalSeconds; }
+        if (prompt > 0) { Stats.PrefilledTokens += prompt; Metrics.PromptTokens.Add(prompt); }
         Metrics.BatchSize.Record(B);
         for (int b = 0; b < B; b++)
         {
+            seqs[b].Prefilled = true;
             var logits = stepLogits.AsSpan(b * v, v);
             Accept(seqs[b], seqs[b].Sampler.Sample(logits), logits);
         }

@@ -1,6 +1,7 @@
-// The seam between the scheduler and the model: prefill one sequence, then decode one token for every active
-// sequence in a single call. The scheduler never calls the model any other way, so the batched fast path
-// (weights read once per step for all sequences) and the fp32 reference drop in behind the same interface.
+// The seam between the scheduler and the model: one call per scheduler step runs every sequence that has work —
+// the prompts of newly admitted sequences and the last token of every running one — and returns one logits row
+// per sequence. The scheduler never calls the model any other way, so the batched fast path (weights read once per
+// step for all rows) and the fp32 reference drop in behind the same interface.
 using SharpSeek.Model;
 using SharpSeek.Model.Inference;
 
@@ -14,8 +15,8 @@ public interface ISequenceCache
     int Capacity { get; }
 }
 
-/// <summary>One row of a decode step: the sequence's last token, appended to its own cache.</summary>
-public readonly record struct DecodeItem(int Token, ISequenceCache Cache);
+/// <summary>One sequence's work in a step: tokens to append to its cache (a whole prompt, or the last sampled token).</summary>
+public readonly record struct StepItem(ReadOnlyMemory<int> Tokens, ISequenceCache Cache);
 
 public interface IStepModel
 {
@@ -24,10 +25,8 @@ public interface IStepModel
     int ContextLength { get; }
     /// <summary>A cache for one sequence of at most <paramref name="capacity"/> tokens.</summary>
     ISequenceCache NewCache(int capacity);
-    /// <summary>Runs the prompt into an empty cache; writes the last position's logits [vocab].</summary>
-    void Prefill(ReadOnlySpan<int> tokens, ISequenceCache cache, Span<float> logits);
-    /// <summary>Appends batch[b].Token to batch[b].Cache for every b; writes logits [B × vocab].</summary>
-    void DecodeStep(ReadOnlySpan<DecodeItem> batch, Span<float> logits);
+    /// <summary>Appends items[b].Tokens to items[b].Cache for every b; writes the logits of each item's last token [B × vocab].</summary>
+    void Step(ReadOnlySpan<StepItem> items, Span<float> logits);
 }
 
 /// <summary>
@@ -51,23 +50,19 @@ public sealed class FastStepModel(InferenceModel model) : IStepModel, IDisposabl
 
     public ISequenceCache NewCache(int capacity) => new Sequence(Model.NewSequence(capacity));
 
-    public void Prefill(ReadOnlySpan<int> tokens, ISequenceCache cache, Span<float> logits)
+    public void Step(ReadOnlySpan<StepItem> items, Span<float> logits)
     {
-        var s = ((Sequence)cache).State;
-        var prompt = new BatchRow[tokens.Length];
-        for (int i = 0; i < tokens.Length; i++) prompt[i] = new BatchRow(tokens[i], s.Length + i, s, WantLogits: i == tokens.Length - 1);
-        Model.Forward(prompt, logits);
-    }
-
-    public void DecodeStep(ReadOnlySpan<DecodeItem> batch, Span<float> logits)
-    {
-        if (rows.Length < batch.Length) rows = new BatchRow[Math.Max(batch.Length, rows.Length * 2)];
-        for (int b = 0; b < batch.Length; b++)
+        int n = 0;
+        foreach (var it in items) n += it.Tokens.Length;
+        if (rows.Length < n) rows = new BatchRow[Math.Max(n, rows.Length * 2)];
+        int r = 0;
+        foreach (var it in items)
         {
-            var s = ((Sequence)batch[b].Cache).State;
-            rows[b] = new BatchRow(batch[b].Token, s.Length, s);
+            var s = ((Sequence)it.Cache).State;
+            var tokens = it.Tokens.Span;
+            for (int i = 0; i < tokens.Length; i++) rows[r++] = new BatchRow(tokens[i], s.Length + i, s, WantLogits: i == tokens.Length - 1);
         }
-        Model.Forward(rows.AsSpan(0, batch.Length), logits);
+        Model.Forward(rows.AsSpan(0, n), logits);
     }
 
     public void Dispose() => Model.Dispose();
@@ -93,24 +88,18 @@ public sealed class TransformerStepModel(Transformer model) : IStepModel
 
     public ISequenceCache NewCache(int capacity) => new Sequence(Model.NewCache(capacity));
 
-    public void Prefill(ReadOnlySpan<int> tokens, ISequenceCache cache, Span<float> logits)
-    {
-        var all = Model.Forward(tokens, ((Sequence)cache).Cache);          // [T, vocab]
-        all.AsSpan((tokens.Length - 1) * VocabSize, VocabSize).CopyTo(logits);
-    }
-
-    public void DecodeStep(ReadOnlySpan<DecodeItem> batch, Span<float> logits)
+    public void Step(ReadOnlySpan<StepItem> items, Span<float> logits)
     {
         int v = VocabSize;
-        if (!ParallelSequences || batch.Length == 1)
+        var work = items.ToArray();
+        var rows = new float[work.Length][];
+        void Run(int b)
         {
-            for (int b = 0; b < batch.Length; b++)
-                Model.Forward([batch[b].Token], ((Sequence)batch[b].Cache).Cache).AsSpan(0, v).CopyTo(logits.Slice(b * v, v));
-            return;
+            var all = Model.Forward(work[b].Tokens.Span, ((Sequence)work[b].Cache).Cache);   // [T, vocab]
+            rows[b] = all[^v..];
         }
-        var items = batch.ToArray();
-        var rows = new float[items.Length][];
-        Parallel.For(0, items.Length, b => rows[b] = Model.Forward([items[b].Token], ((Sequence)items[b].Cache).Cache));
-        for (int b = 0; b < items.Length; b++) rows[b].AsSpan(0, v).CopyTo(logits.Slice(b * v, v));
+        if (ParallelSequences && work.Length > 1) Parallel.For(0, work.Length, Run);
+        else for (int b = 0; b < work.Length; b++) Run(b);
+        for (int b = 0; b < work.Length; b++) rows[b].CopyTo(logits.Slice(b * v, v));
     }
 }

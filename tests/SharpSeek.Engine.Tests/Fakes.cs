@@ -30,24 +30,24 @@ public sealed class ScriptedModel(int vocab, int[] script, int context = 4096) :
 
     public ISequenceCache NewCache(int capacity) => new Cache(capacity);
 
-    public void Prefill(ReadOnlySpan<int> tokens, ISequenceCache cache, Span<float> logits)
+    /// <summary>Prefill items (empty cache) take the prompt; decode items one token. BatchSizes counts decode items per step.</summary>
+    public void Step(ReadOnlySpan<StepItem> items, Span<float> logits)
     {
-        if (PrefillDelay > TimeSpan.Zero) Thread.Sleep(PrefillDelay);
-        lock (gate) promptLength[cache] = tokens.Length;
-        ((Cache)cache).Length = tokens.Length;
-        OneHot(cache, logits);
-    }
-
-    public void DecodeStep(ReadOnlySpan<DecodeItem> batch, Span<float> logits)
-    {
-        if (StepDelay > TimeSpan.Zero) Thread.Sleep(StepDelay);
-        lock (gate) { BatchSizes.Add(batch.Length); foreach (var b in batch) FedTokens.Add(b.Token); }
-        for (int b = 0; b < batch.Length; b++)
+        bool prefill = false, decode = false;
+        foreach (var it in items) if (it.Cache.Length == 0) prefill = true; else decode = true;
+        if (prefill && PrefillDelay > TimeSpan.Zero) Thread.Sleep(PrefillDelay);
+        if (decode && StepDelay > TimeSpan.Zero) Thread.Sleep(StepDelay);
+        int decodes = 0;
+        for (int b = 0; b < items.Length; b++)
         {
-            if (batch[b].Cache.Length >= batch[b].Cache.Capacity) throw new InvalidOperationException("cache overflow");
-            ((Cache)batch[b].Cache).Length++;
-            OneHot(batch[b].Cache, logits.Slice(b * vocab, vocab));
+            var cache = (Cache)items[b].Cache;
+            if (cache.Capacity < cache.Length + items[b].Tokens.Length) throw new InvalidOperationException("cache overflow");
+            if (cache.Length == 0) lock (gate) promptLength[cache] = items[b].Tokens.Length;
+            else { decodes++; lock (gate) FedTokens.Add(items[b].Tokens.Span[0]); }
+            cache.Length += items[b].Tokens.Length;
+            OneHot(cache, logits.Slice(b * vocab, vocab));
         }
+        if (decodes > 0) lock (gate) BatchSizes.Add(decodes);
     }
 
     void OneHot(ISequenceCache cache, Span<float> logits)

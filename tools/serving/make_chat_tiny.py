@@ -4,6 +4,8 @@
 # (chat, serve, IChatClient) can run end to end on a model folder that has everything a real one has.
 # The model is untrained: it emits gibberish. Deterministic; rerun after changing anything here:
 #     /usr/bin/python3 tools/serving/make_chat_tiny.py
+# `--medium OUT` writes a ~200M-parameter bf16 model with the same tokenizer to OUT instead (for the serving
+# benchmark; not committed): decode is then memory-bound, as it is for real models.
 # Needs torch + numpy (it reuses tools/make_fixtures.py's tensor list, initializer and safetensors writer).
 import collections
 import json
@@ -86,8 +88,15 @@ def train_bpe(text, n_merges, b2u):
     return merges
 
 
+MEDIUM = dict(hidden_size=1024, intermediate_size=2816, moe_intermediate_size=512, num_hidden_layers=8,
+              num_attention_heads=8, num_key_value_heads=8, q_lora_rank=384, kv_lora_rank=256, qk_nope_head_dim=64,
+              qk_rope_head_dim=32, v_head_dim=64, n_routed_experts=16, num_experts_per_tok=4, n_group=4, topk_group=2)
+
+
 def main():
-    os.makedirs(OUT, exist_ok=True)
+    medium = "--medium" in sys.argv
+    out = sys.argv[sys.argv.index("--medium") + 1] if medium else OUT
+    os.makedirs(out, exist_ok=True)
     b2u = bytes_to_unicode()
     vocab = {b2u[b]: b for b in range(256)}
     merges = train_bpe(CORPUS, N_MERGES, b2u)
@@ -135,15 +144,19 @@ def main():
         "bos_token_id": ids[SPECIALS[0][0]], "eos_token_id": ids[SPECIALS[1][0]],
         "torch_dtype": "float32", "use_cache": True, "num_nextn_predict_layers": 0,
     }
+    dtype = "F32"
+    if medium:
+        cfg.update(MEDIUM)
+        cfg["torch_dtype"], dtype = "bfloat16", "BF16"
     specs = mf.deepseek_tensors(cfg)
     W = mf.init_weights(specs, seed=8)
-    entries = [(name, "F32", tuple(W[name].shape), mf.encode_tensor(W[name], "F32")) for name, _, _ in specs]
-    mf.write_safetensors(os.path.join(OUT, "model.safetensors"), entries)
+    entries = [(name, dtype, tuple(W[name].shape), mf.encode_tensor(W[name], dtype)) for name, _, _ in specs]
+    mf.write_safetensors(os.path.join(out, "model.safetensors"), entries)
     for name, obj in [("tokenizer.json", tokenizer), ("tokenizer_config.json", tok_config), ("config.json", cfg)]:
-        with open(os.path.join(OUT, name), "w", encoding="utf-8") as f:
+        with open(os.path.join(out, name), "w", encoding="utf-8") as f:
             json.dump(obj, f, ensure_ascii=False, indent=1 if name != "tokenizer.json" else None)
             f.write("\n")
-    print(f"wrote {OUT}: vocab {VOCAB} ({len(merges)} merges), specials {ids}")
+    print(f"wrote {out}: vocab {VOCAB} ({len(merges)} merges), specials {ids}")
 
 
 if __name__ == "__main__":

@@ -53,17 +53,20 @@ async Task<(int Tokens, double Ttft)> Stream(int i, int n)
     return (completion, ttft);
 }
 
-async Task<(double TokS, double Ttft, double Wall)> Run(int clients)
+async Task<(double TokS, double Ttft, double Wall, double DecodeTokS)> Run(int clients)
 {
+    var st = model.Scheduler.Stats;
+    (long tokens0, double secs0) = (st.DecodeOnlyTokens, st.DecodeOnlySeconds);
     var clock = Stopwatch.StartNew();
     var results = await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Stream(i, tokens)));
     double wall = clock.Elapsed.TotalSeconds;
-    return (results.Sum(r => r.Tokens) / wall, results.Average(r => r.Ttft), wall);
+    double decode = (st.DecodeOnlyTokens - tokens0) / Math.Max(1e-9, st.DecodeOnlySeconds - secs0);
+    return (results.Sum(r => r.Tokens) / wall, results.Average(r => r.Ttft), wall, decode);
 }
 
 await Stream(0, 4);                                            // warm-up: JIT, page-in of the weights
-var singles = new List<(double TokS, double Ttft, double Wall)>();
-var multis = new List<(double TokS, double Ttft, double Wall)>();
+var singles = new List<(double TokS, double Ttft, double Wall, double DecodeTokS)>();
+var multis = new List<(double TokS, double Ttft, double Wall, double DecodeTokS)>();
 for (int r = 0; r < repeats; r++) { singles.Add(await Run(1)); multis.Add(await Run(streams)); }
 var single = singles.OrderBy(x => x.TokS).ElementAt(singles.Count / 2);
 var multi = multis.OrderBy(x => x.TokS).ElementAt(multis.Count / 2);
@@ -74,7 +77,9 @@ var json = JsonSerializer.Serialize(new
     model = model.Id, path = reference ? "reference" : "fast", streams, tokens,
     single_tok_s = Math.Round(single.TokS, 2), concurrent_tok_s = Math.Round(multi.TokS, 2), ratio = Math.Round(ratio, 2),
     ttft_single_ms = Math.Round(single.Ttft * 1000, 1), ttft_concurrent_mean_ms = Math.Round(multi.Ttft * 1000, 1),
-    mean_decode_batch = Math.Round(stats.MeanBatch, 2), cores = Environment.ProcessorCount,
+    decode_only_single_tok_s = Math.Round(single.DecodeTokS, 2), decode_only_concurrent_tok_s = Math.Round(multi.DecodeTokS, 2),
+    decode_only_ratio = Math.Round(multi.DecodeTokS / single.DecodeTokS, 2),
+    mean_decode_batch = Math.Round(stats.MeanBatch, 2), cores = Environment.ProcessorCount, load_average = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?",
 });
 Console.WriteLine(json);
-Console.WriteLine($"| {model.Id} ({(reference ? "fp32 reference" : "fast path")}) | {single.TokS:0.0} | {multi.TokS:0.0} | **{ratio:0.00}×** | {single.Ttft * 1000:0} ms | {multi.Ttft * 1000:0} ms |");
+Console.WriteLine($"| {model.Id} ({(reference ? "fp32 reference" : "fast path")}) | {single.TokS:0.0} | {multi.TokS:0.0} | **{ratio:0.00}×** | {single.DecodeTokS:0.0} → {multi.DecodeTokS:0.0} ({multi.DecodeTokS / single.DecodeTokS:0.00}×) | {single.Ttft * 1000:0} ms | {multi.Ttft * 1000:0} ms |");
