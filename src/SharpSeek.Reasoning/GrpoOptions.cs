@@ -27,7 +27,7 @@ public sealed record GrpoOptions
     public AdvantageScaling ScaleRewards { get; init; } = AdvantageScaling.Group;
     /// <summary>Added to the std before dividing. [TRL] 1e-4.</summary>
     public double AdvantageEpsilon { get; init; } = 1e-4;
-    /// <summary>Rollout sampling temperature. [TRL] 1.0; [R1] 1.0 for RL rollouts (0.6 is the evaluation setting).</summary>
+    /// <summary>Rollout sampling temperature. [TRL] 1.0 (R1's 0.6 is the evaluation setting, not the rollout one).</summary>
     public float Temperature { get; init; } = 1.0f;
     /// <summary>Rollout nucleus mass. [TRL] top_p 1.0 (off).</summary>
     public float TopP { get; init; } = 1.0f;
