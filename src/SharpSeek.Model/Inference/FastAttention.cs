@@ -22,7 +22,7 @@ public sealed partial class InferenceModel
         readonly DeepseekV3Config c;
         readonly WeightMatrix? wq, wqA, wqB;
         readonly float[]? qNorm;
-        readonly WeightMatrix wkvA, wo;
+        readonly WeightMatrix wkvA, wo, kvB;
         readonly WeightMatrix[] wv;          // per head: [v_head_dim, kv_lora_rank] rows of kv_b_proj
         readonly float[] wkT;                // per head: W_kᵀ [kv_lora_rank, qk_nope_head_dim], f32
         readonly float[] kvNorm;
@@ -31,7 +31,8 @@ public sealed partial class InferenceModel
         BatchRow[] rowsCopy = [];
         float[] q = [], heads = [];
         int layer;
-        readonly Action<int, int> attendBody;
+        readonly Action<int, int> attendBody, naiveBody;
+        float[] latents = [], expanded = [];   // naive prefill: [L, kv_lora_rank] and [L, H·(nope + v)], grown on demand
 
         public FastMla(WeightLoader w, DeepseekV3Config c, string prefix)
         {
@@ -46,7 +47,7 @@ public sealed partial class InferenceModel
             else wq = w.Matrix(prefix + ".q_proj.weight", "num_attention_heads × qk_head_dim, hidden_size", h * c.QkHeadDim, d);
             wkvA = w.Matrix(prefix + ".kv_a_proj_with_mqa.weight", "kv_lora_rank + qk_rope_head_dim, hidden_size", r + c.QkRopeHeadDim, d);
             kvNorm = w.Norm(prefix + ".kv_a_layernorm", "kv_lora_rank", r);
-            var kvB = w.Matrix(prefix + ".kv_b_proj.weight", "num_attention_heads × (qk_nope_head_dim + v_head_dim), kv_lora_rank", h * (nope + vd), r);
+            kvB = w.Matrix(prefix + ".kv_b_proj.weight", "num_attention_heads × (qk_nope_head_dim + v_head_dim), kv_lora_rank", h * (nope + vd), r);
             wo = w.Matrix(prefix + ".o_proj.weight", "hidden_size, num_attention_heads × v_head_dim", d, h * vd);
             wv = new WeightMatrix[h];
             wkT = new float[h * r * nope];
@@ -62,6 +63,7 @@ public sealed partial class InferenceModel
             }
             scale = Mla.SoftmaxScale(c);
             attendBody = AttendRange;
+            naiveBody = AttendNaiveRange;
         }
 
         public override int KeyWidth => c.KvLoraRank;
@@ -101,8 +103,55 @@ public sealed partial class InferenceModel
             if (rowsCopy.Length < rows.Length) rowsCopy = new BatchRow[m.Options.MaxBatch];
             rows.CopyTo(rowsCopy);
             q = s.Q; heads = s.Heads; this.layer = layer;
-            m.Pool.For(n * h, attendBody);
+            if (UseNaive(m.Options, rows))
+            {
+                Expand(m, rows[0].Sequence, rows[^1].Position + 1);
+                m.Pool.For(n * h, naiveBody);
+            }
+            else m.Pool.For(n * h, attendBody);
             wo.MatMul(s.Heads.AsSpan(0, n * h * c.VHeadDim), n, y, m.Pool);
+        }
+
+        static bool UseNaive(InferenceOptions o, ReadOnlySpan<BatchRow> rows)
+        {
+            if (o.NaiveMlaMinRows <= 0 || rows.Length < o.NaiveMlaMinRows || rows[^1].Position + 1 > o.NaiveMlaMaxContext) return false;
+            foreach (var r in rows) if (!ReferenceEquals(r.Sequence, rows[0].Sequence)) return false;
+            return true;
+        }
+
+        // [k_nope | v] of every head for cached positions 0..len-1: one kv_b_proj product over the latents.
+        void Expand(InferenceModel m, SequenceState seq, int len)
+        {
+            int r = c.KvLoraRank, width = c.NumAttentionHeads * (c.QkNopeHeadDim + c.VHeadDim);
+            if (latents.Length < len * r) { latents = new float[len * r]; expanded = new float[(long)len * width]; }
+            var tmp = ThreadBuffer(ref t_row, r);
+            for (int p = 0; p < len; p++) seq.KeyRow(layer, p, tmp).CopyTo(latents.AsSpan(p * r, r));
+            kvB.MatMul(latents.AsSpan(0, len * r), len, expanded.AsSpan(0, len * width), m.Pool);
+        }
+
+        // Naive MLA over the expanded keys/values: scores = q_nope·k_nope + q_pe·k_pe, o = Σ p v (per head).
+        void AttendNaiveRange(int start, int end)
+        {
+            int h = c.NumAttentionHeads, qkd = c.QkHeadDim, nope = c.QkNopeHeadDim, rd = c.QkRopeHeadDim, vd = c.VHeadDim, width = h * (nope + vd);
+            var tmp = ThreadBuffer(ref t_row, rd);
+            for (int item = start; item < end; item++)
+            {
+                int i = item / h, head = item % h;
+                var row = rowsCopy[i];
+                int len = row.Position + 1;
+                var scores = ThreadBuffer(ref t_scores, len).AsSpan(0, len);
+                var qRow = q.AsSpan((i * h + head) * qkd, qkd);
+                for (int p = 0; p < len; p++)
+                {
+                    var kNope = expanded.AsSpan(p * width + head * (nope + vd), nope);
+                    scores[p] = (TensorPrimitives.Dot(qRow[..nope], kNope) + TensorPrimitives.Dot(qRow.Slice(nope, rd), row.Sequence.ValueRow(layer, p, tmp))) * scale;
+                }
+                Ops.Softmax(scores, scores);
+                var o = heads.AsSpan((i * h + head) * vd, vd);
+                o.Clear();
+                for (int p = 0; p < len; p++)
+                    TensorPrimitives.MultiplyAdd(expanded.AsSpan(p * width + head * (nope + vd) + nope, vd), scores[p], o, o);
+            }
         }
 
         // items = row·H + head: scores over the row's cached positions 0..pos, then o = W_v · Σ p c_kv.

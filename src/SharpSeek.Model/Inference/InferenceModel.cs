@@ -17,6 +17,13 @@ public sealed record InferenceOptions
     public int MaxContext { get; init; } = 4096;
     /// <summary>Store the KV cache in f16 instead of f32.</summary>
     public bool F16Cache { get; init; }
+    /// <summary>
+    /// MLA prefill switches to the naive form (k_nope and v expanded from the cached latents by one batched
+    /// kv_b_proj product, attention in head dims) when a batch holds at least this many rows of one sequence
+    /// whose context is at most NaiveMlaMaxContext; decode steps always run absorbed. 0 disables it.
+    /// </summary>
+    public int NaiveMlaMinRows { get; init; } = 16;
+    public int NaiveMlaMaxContext { get; init; } = 4096;
     /// <summary>Load the multi-token-prediction module (for speculative decoding) when the checkpoint has one.</summary>
     public bool LoadMtp { get; init; } = true;
 }
