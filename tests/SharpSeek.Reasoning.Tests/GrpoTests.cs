@@ -215,3 +215,35 @@ public class GrpoTests
         Assert.Throws<GrpoOptionsException>(() => (o with { MaxCompletionLength = 0 }).Validate());
     }
 }
+
+public class GrpoBatchTests
+{
+    static readonly Problem P = new SharpSeek.Reasoning.Tasks.ArithmeticProblem(12, '+', 7);
+    const string Right = "<think>12 + 7</think>\n<answer>19</answer>", Wrong = "<think>12 + 7</think>\n<answer>18</answer>";
+
+    [Fact]
+    public void Prepare_scores_groups_and_weights_sequences()
+    {
+        var options = new GrpoOptions { GroupSize = 2, LossType = LossType.Token, MaskTruncatedCompletions = true, SkipZeroVarianceGroups = true };
+        var rewards = RewardConfig.Parse("accuracy=1,format=0.1");
+        RolloutGroup[] groups =
+        [
+            new(P, [Right, Wrong], [4, 6], [true, false]),       // rewards 1.1, 0.1; the wrong one was truncated
+            new(P, [Wrong, Wrong], [5, 5], [true, true]),        // equal rewards: no signal, skipped
+        ];
+        var b = GrpoBatch.Prepare(groups, rewards, options);
+        Assert.Equal([1.1f, 0.1f, 0.1f, 0.1f], b.Rewards);
+        // group 1: mean 0.6, std (N−1) = 0.707107 → ±0.5 / 0.707207
+        Assert.Equal(0.5 / 0.707207, b.Advantages[0], 1e-5);
+        Assert.Equal(-0.5 / 0.707207, b.Advantages[1], 1e-5);
+        Assert.Equal([0f, 0f], b.Advantages[2..]);
+        Assert.Equal([true, false, false, false], b.Keep);
+        Assert.Equal([1 / 4f, 0f, 0f, 0f], b.Weights);           // token-level over the one kept sequence (4 tokens)
+        Assert.Equal(0.25, b.Stats.Accuracy);
+        Assert.Equal(1, b.Stats.FormatRate);
+        Assert.Equal(0.25, b.Stats.TruncatedFraction);
+        Assert.Equal(0.5, b.Stats.SignalFraction);
+        Assert.Equal(5, b.Stats.MeanLength);
+        Assert.Throws<ArgumentException>(() => GrpoBatch.Prepare([new(P, [Right], [1], [true])], rewards, options));
+    }
+}
