@@ -25,7 +25,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         var endless = TestModels.Ids("Thinking about it.\n</think>\n\nHere goes", eos: false).Concat(Enumerable.Repeat(ha, 5000)).ToArray();
         models =
         [
-            TestModels.Scripted(demo, id: "sharpseek-r1-demo", stepDelay: TimeSpan.FromMilliseconds(15)),
+            TestModels.Scripted(demo, id: "sharpseek-r1-demo", stepDelay: TimeSpan.FromMilliseconds(25)),
             TestModels.Scripted(endless, id: "endless", stepDelay: TimeSpan.FromMilliseconds(10), defaultMaxTokens: 3000),
         ];
         Server = SharpSeekServer.Create(new ServerOptions { Port = 0, LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning }, models);

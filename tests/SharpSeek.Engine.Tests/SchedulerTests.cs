@@ -61,11 +61,11 @@ public class SchedulerTests
     [Fact]
     public async Task RequestsJoinAndLeaveBetweenSteps()
     {
-        var script = Enumerable.Repeat(TestModels.Ids("ha", eos: false)[0], 200).ToArray();
+        var script = Enumerable.Repeat(TestModels.Ids("ha", eos: false)[0], 300).ToArray();
         var fake = new ScriptedModel(TestModels.Tokenizer.VocabSize, script) { StepDelay = TimeSpan.FromMilliseconds(4) };
         using var m = new ServingModel("s", fake, TestModels.Tokenizer, new DeepSeekR1Format(), [TestModels.Eos],
             new EngineOptions { Scheduler = new SchedulerOptions { MaxBatch = 8, ContextLength = 4096 } });
-        const int N = 60;
+        const int N = 120;                                          // ≥ 0.5 s per request: the late four surely overlap
         var first = Enumerable.Range(0, 4).Select(_ => m.Submit(Req(m, max: N)).CompleteAsync()).ToList();
         while (m.Scheduler.Stats.Steps < 5) await Task.Delay(1);
         var second = Enumerable.Range(0, 4).Select(_ => m.Submit(Req(m, max: N)).CompleteAsync()).ToList();
