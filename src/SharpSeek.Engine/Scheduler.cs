@@ -118,9 +118,9 @@ public sealed class Scheduler : IDisposable
         if (r.Prompt.Length == 0) throw new ParameterException("messages", "the prompt is empty");
         foreach (var id in r.Prompt)
             if ((uint)id >= (uint)model.VocabSize) throw new ParameterException("prompt", $"token id {id} is out of range for the vocabulary of {model.VocabSize}");
-        if (r.MaxTokens < 1) throw new ParameterException("max_tokens", $"max_tokens must be ≥ 1 (got {r.MaxTokens})");
         if (r.Prompt.Length >= ContextLength)
             throw new ContextLengthException("messages", $"the prompt has {r.Prompt.Length} tokens but this model's context is {ContextLength} tokens; shorten the messages");
+        if (r.MaxTokens < 1) throw new ParameterException("max_tokens", $"max_tokens must be ≥ 1 (got {r.MaxTokens})");
         if (r.Prompt.Length + r.MaxTokens > ContextLength)
             throw new ContextLengthException("max_tokens", $"this model's maximum context length is {ContextLength} tokens, but {r.Prompt.Length} prompt tokens + {r.MaxTokens} max_tokens were requested; lower max_tokens to at most {ContextLength - r.Prompt.Length}");
     }

@@ -127,7 +127,7 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
         }
         catch (Exception e) when (e is ParameterException or EngineBusyException)
         {
-            output.WriteLine("error: " + e.Message);
+            output.WriteLine("error: " + e.Message + (e is ContextLengthException ? " (/reset starts a new conversation)" : ""));
             return;
         }
         finally { current = null; }
