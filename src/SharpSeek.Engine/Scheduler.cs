@@ -1,7 +1,8 @@
 // The one loop that owns every sequence (llama.cpp server's slots, vLLM's scheduler in miniature):
 //   admit waiting requests into free slots
-//   → one model Step over all of them: the prompts of the newly admitted (prefill) and the last token of every
-//     running sequence (decode), mixed in one batch → sample each → stream deltas → retire finished ones.
+//   → one model Step over all of them: the prompts of the newly admitted (prefill, at most PrefillChunk prompt
+//     tokens per step) and the last token of every running sequence (decode), mixed in one batch
+//   → sample each → stream deltas → retire finished ones.
 // Requests join and leave between steps (continuous batching). Front ends only submit and read; they never
 // touch the model. Cancellation (a client that went away) frees the slot before the next step.
 using System.Diagnostics;
@@ -21,6 +22,11 @@ public sealed record SchedulerOptions
     public int MaxQueue { get; init; } = 32;
     /// <summary>Context (tokens) a sequence may use; 0 = the model's max_position_embeddings.</summary>
     public int ContextLength { get; init; }
+    /// <summary>
+    /// Prompt tokens one step takes at most (chunked prefill): a long prompt is spread over several steps so the
+    /// running sequences keep getting tokens. 0 = whole prompts in one step.
+    /// </summary>
+    public int PrefillChunk { get; init; } = 512;
 }
 
 public sealed class SchedulerStats
@@ -44,8 +50,9 @@ public sealed class Scheduler : IDisposable
         public readonly ThinkSplitter? Splitter = splitter;
         public readonly StopMatcher Stop = stop;
         public readonly long Submitted = Stopwatch.GetTimestamp();
-        public int Last, Generated, Reasoning;
+        public int Last, Generated, Reasoning, PromptDone;
         public bool Done, Prefilled;
+        public readonly int[] LastBuffer = new int[1];
     }
 
     readonly IStepModel model;
@@ -59,6 +66,7 @@ public sealed class Scheduler : IDisposable
     readonly Thread thread;
     readonly float[] stepLogits;                 // [MaxBatch × vocab]
     readonly StepItem[] batch;
+    readonly Sequence[] stepSeqs;                // the sequences of batch, in order
     readonly Queue<(long Ticks, int Tokens)> recent = new();   // for tokens/s
     bool stopping;
 
@@ -75,11 +83,13 @@ public sealed class Scheduler : IDisposable
         this.options = options ??= new SchedulerOptions();
         if (options.MaxBatch < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatch, "MaxBatch must be ≥ 1");
         if (options.MaxQueue < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxQueue, "MaxQueue must be ≥ 0");
+        if (options.PrefillChunk < 0) throw new ArgumentOutOfRangeException(nameof(options), options.PrefillChunk, "PrefillChunk must be ≥ 0 (0 = whole prompts)");
         this.logger = logger ?? NullLogger.Instance;
         stopIds = [.. stopTokenIds];
         ContextLength = options.ContextLength > 0 ? Math.Min(options.ContextLength, model.ContextLength) : model.ContextLength;
         stepLogits = new float[options.MaxBatch * model.VocabSize];
         batch = new StepItem[options.MaxBatch];
+        stepSeqs = new Sequence[options.MaxBatch];
         Metrics = new EngineMetrics(() => QueueDepth, () => ActiveCount, TokensPerSecond);
         thread = new Thread(Loop) { IsBackground = true, Name = "sharpseek-scheduler" };
         thread.Start();
@@ -187,12 +197,27 @@ public sealed class Scheduler : IDisposable
     void Step()
     {
         var seqs = SnapshotActive();
-        int B = seqs.Length, v = model.VocabSize, decodes = 0, prompt = 0;
-        for (int b = 0; b < B; b++)
+        int v = model.VocabSize, B = 0, decodes = 0, prompt = 0;
+        int budget = options.PrefillChunk > 0 ? options.PrefillChunk : int.MaxValue;
+        var included = stepSeqs;
+        for (int i = 0; i < seqs.Length; i++)
         {
-            var s = seqs[b];
-            if (s.Prefilled) { batch[b] = new StepItem(new[] { s.Last }, s.Cache); decodes++; }
-            else { batch[b] = new StepItem(s.Request.Prompt, s.Cache); prompt += s.Request.Prompt.Length; }
+            var s = seqs[i];
+            if (s.Prefilled)
+            {
+                s.LastBuffer[0] = s.Last;
+                batch[B] = new StepItem(s.LastBuffer, s.Cache);
+                decodes++;
+            }
+            else
+            {
+                if (budget == 0) continue;                   // its prompt waits for the next step
+                int take = Math.Min(budget, s.Request.Prompt.Length - s.PromptDone);
+                batch[B] = new StepItem(s.Request.Prompt.AsMemory(s.PromptDone, take), s.Cache, Prompt: true);
+                budget -= take;
+                prompt += take;
+            }
+            included[B++] = s;
         }
         long started = Stopwatch.GetTimestamp();
         try
@@ -202,20 +227,27 @@ public sealed class Scheduler : IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             logger.LogError(e, "a step over {Batch} sequences failed", B);
-            foreach (var s in seqs) Finish(s, FinishReason.Error, "", "", null, e.Message);
+            for (int b = 0; b < B; b++) Finish(included[b], FinishReason.Error, "", "", null, e.Message);
             Cleanup();
             return;
         }
         if (decodes > 0) { Stats.Steps++; Stats.DecodedTokens += decodes; }
         if (prompt == 0) { Stats.DecodeOnlySteps++; Stats.DecodeOnlyTokens += decodes; Stats.DecodeOnlySeconds += Stopwatch.GetElapsedTime(started).TotalSeconds; }
-        if (prompt > 0) { Stats.PrefilledTokens += prompt; Metrics.PromptTokens.Add(prompt); }
+        else { Stats.PrefilledTokens += prompt; Metrics.PromptTokens.Add(prompt); }
         Metrics.BatchSize.Record(B);
         for (int b = 0; b < B; b++)
         {
-            seqs[b].Prefilled = true;
+            var s = included[b];
+            if (!s.Prefilled)
+            {
+                s.PromptDone += batch[b].Tokens.Length;
+                if (s.PromptDone < s.Request.Prompt.Length) continue;   // more chunks to come: no token yet
+                s.Prefilled = true;
+            }
             var logits = stepLogits.AsSpan(b * v, v);
-            Accept(seqs[b], seqs[b].Sampler.Sample(logits), logits);
+            Accept(s, s.Sampler.Sample(logits), logits);
         }
+        Array.Clear(included, 0, B);
         Cleanup();
     }
 

@@ -15,8 +15,11 @@ public interface ISequenceCache
     int Capacity { get; }
 }
 
-/// <summary>One sequence's work in a step: tokens to append to its cache (a whole prompt, or the last sampled token).</summary>
-public readonly record struct StepItem(ReadOnlyMemory<int> Tokens, ISequenceCache Cache);
+/// <summary>
+/// One sequence's work in a step: tokens to append to its cache — a prompt or a chunk of one (Prompt true), or the
+/// last sampled token. The logits row is that of the item's last token (unused for a non-final prompt chunk).
+/// </summary>
+public readonly record struct StepItem(ReadOnlyMemory<int> Tokens, ISequenceCache Cache, bool Prompt = false);
 
 public interface IStepModel
 {

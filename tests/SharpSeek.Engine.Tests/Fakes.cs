@@ -25,16 +25,17 @@ public sealed class ScriptedModel(int vocab, int[] script, int context = 4096) :
     public TimeSpan PrefillDelay { get; set; }
     public List<int> BatchSizes { get; } = [];
     public List<int> FedTokens { get; } = [];
+    public List<int> PromptChunks { get; } = [];
     /// <summary>When set, the script depends on the prompt: the token at step s is ScriptFor(prompt)[s].</summary>
     public Func<int, int[]>? ScriptByPromptLength { get; set; }
 
     public ISequenceCache NewCache(int capacity) => new Cache(capacity);
 
-    /// <summary>Prefill items (empty cache) take the prompt; decode items one token. BatchSizes counts decode items per step.</summary>
+    /// <summary>Prompt items append (a chunk of) the prompt; decode items one token. BatchSizes counts decode items per step.</summary>
     public void Step(ReadOnlySpan<StepItem> items, Span<float> logits)
     {
         bool prefill = false, decode = false;
-        foreach (var it in items) if (it.Cache.Length == 0) prefill = true; else decode = true;
+        foreach (var it in items) if (it.Prompt) prefill = true; else decode = true;
         if (prefill && PrefillDelay > TimeSpan.Zero) Thread.Sleep(PrefillDelay);
         if (decode && StepDelay > TimeSpan.Zero) Thread.Sleep(StepDelay);
         int decodes = 0;
@@ -42,7 +43,7 @@ public sealed class ScriptedModel(int vocab, int[] script, int context = 4096) :
         {
             var cache = (Cache)items[b].Cache;
             if (cache.Capacity < cache.Length + items[b].Tokens.Length) throw new InvalidOperationException("cache overflow");
-            if (cache.Length == 0) lock (gate) promptLength[cache] = items[b].Tokens.Length;
+            if (items[b].Prompt) lock (gate) { promptLength[cache] = cache.Length + items[b].Tokens.Length; PromptChunks.Add(items[b].Tokens.Length); }
             else { decodes++; lock (gate) FedTokens.Add(items[b].Tokens.Span[0]); }
             cache.Length += items[b].Tokens.Length;
             OneHot(cache, logits.Slice(b * vocab, vocab));

@@ -80,6 +80,31 @@ public class SchedulerTests
     }
 
     [Fact]
+    public async Task LongPromptsArePrefilledInChunksWhileOthersKeepDecoding()
+    {
+        var script = Enumerable.Repeat(TestModels.Ids("ha", eos: false)[0], 400).ToArray();
+        var fake = new ScriptedModel(TestModels.Tokenizer.VocabSize, script) { StepDelay = TimeSpan.FromMilliseconds(1) };
+        using var m = new ServingModel("s", fake, TestModels.Tokenizer, new DeepSeekR1Format(), [TestModels.Eos],
+            new EngineOptions { Scheduler = new SchedulerOptions { MaxBatch = 4, ContextLength = 4096, PrefillChunk = 8 } });
+        var running = m.Submit(Req(m, "hi", max: 300));
+        while (m.Scheduler.Stats.Steps < 3) await Task.Delay(1);
+        int decodedBefore = fake.FedTokens.Count;
+        var longPrompt = string.Concat(Enumerable.Repeat("hello there ", 30));
+        var req = Req(m, longPrompt, max: 5);
+        var late = await m.Submit(req).CompleteAsync();
+        Assert.Equal(5, late.Tokens.Count);
+        Assert.Equal(script[..5], late.Tokens);                      // chunks reassembled into the right positions
+        List<int> chunks;
+        lock (fake) chunks = [.. fake.PromptChunks];
+        Assert.All(chunks, c => Assert.True(c <= 8));
+        int longChunks = (req.Prompt.Length + 7) / 8;
+        Assert.True(chunks.Count >= 1 + longChunks, $"chunks {string.Join(",", chunks)}");
+        // the running sequence got a token in every step the long prompt was prefilling
+        Assert.True(fake.FedTokens.Count - decodedBefore >= longChunks, $"{fake.FedTokens.Count - decodedBefore} decodes during {longChunks} chunks");
+        Assert.Equal(FinishReason.Length, (await running.CompleteAsync()).Finish);
+    }
+
+    [Fact]
     public async Task CancellationFreesTheSlotForTheNextRequest()
     {
         var loop = Enumerable.Repeat(TestModels.Ids("ha", eos: false)[0], 10).ToArray();
@@ -126,11 +151,12 @@ public class SchedulerTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task RealModelBatchedDecodingMatchesTheReferenceGenerator(bool reference)
+    [InlineData(false, 512)]
+    [InlineData(true, 512)]
+    [InlineData(false, 5)]                 // prompts prefilled 5 tokens per step, mixed with other sequences' decodes
+    public async Task RealModelBatchedDecodingMatchesTheReferenceGenerator(bool reference, int prefillChunk)
     {
-        using var m = TestModels.ChatTiny(reference: reference);
+        using var m = TestModels.ChatTiny(new SchedulerOptions { ContextLength = 1024, PrefillChunk = prefillChunk }, reference: reference);
         var transformer = Transformer.Load(TestModels.ChatTinyDir, new LoadOptions { LoadMtp = false });
         var prompts = new[] { "Hello!", "What is the capital of France?", "2+2", "Tell me a story." };
         var reqs = prompts.Select(p => Req(m, p, max: 12)).ToArray();

@@ -18,16 +18,17 @@ public static class ServeVerb
         var context = new Option<int>("--context") { Description = "context length per request in tokens (capped by the model's)", DefaultValueFactory = _ => 4096 };
         var maxBatch = new Option<int>("--max-batch") { Description = "sequences decoded together per step", DefaultValueFactory = _ => 8 };
         var maxQueue = new Option<int>("--max-queue") { Description = "requests waiting for a slot before 429", DefaultValueFactory = _ => 32 };
+        var prefillChunk = new Option<int>("--prefill-chunk") { Description = "prompt tokens per step (chunked prefill; 0 = whole prompts)", DefaultValueFactory = _ => 512 };
         var maxTokens = new Option<int>("--default-max-tokens") { Description = "max_tokens when a request gives none", DefaultValueFactory = _ => 1024 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "structured logs, one JSON object per line" };
         var cmd = new Command("serve", "Serve models over an OpenAI/DeepSeek-compatible HTTP API with a web chat page.")
-            { model, host, port, apiKey, context, maxBatch, maxQueue, maxTokens, jsonLogs };
+            { model, host, port, apiKey, context, maxBatch, maxQueue, prefillChunk, maxTokens, jsonLogs };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var paths = parse.GetValue(model) is { Length: > 0 } given ? given.Select(ModelPaths.Resolve).ToArray() : [ModelPaths.Resolve(null)];
             var options = new EngineOptions
             {
-                Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = parse.GetValue(maxBatch), MaxQueue = parse.GetValue(maxQueue) },
+                Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = parse.GetValue(maxBatch), MaxQueue = parse.GetValue(maxQueue), PrefillChunk = parse.GetValue(prefillChunk) },
                 DefaultMaxTokens = parse.GetValue(maxTokens),
             };
             var models = paths.Select(p => { Console.Error.WriteLine($"loading {p} …"); return ModelPaths.Load(p, options); }).ToArray();
