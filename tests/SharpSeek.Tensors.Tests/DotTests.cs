@@ -28,7 +28,7 @@ public class DotTests
         return (w, x, xq, n);
     }
 
-    // Full-range quants (Q8_0 −128, all nibbles, all 6-bit scales) with small finite block scales.
+    // Full-range quants (Q8_0 −128, all nibbles and fifth bits, all 6-bit scales) with small finite block scales.
     static byte[] RandomBlocks(GgmlType t, int n, int seed)
     {
         var r = new Random(seed);
@@ -40,7 +40,8 @@ public class DotTests
             void Scale(int at) => BitConverter.TryWriteBytes(w.AsSpan(o + at), (Half)(0.001 + r.NextDouble() * 0.01));
             switch (t)
             {
-                case GgmlType.Q8_0 or GgmlType.Q4_0: Scale(0); break;
+                case GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0: Scale(0); break;
+                case GgmlType.Q5_1: Scale(0); Scale(2); break;
                 case GgmlType.Q4_K: Scale(0); Scale(2); break;
                 case GgmlType.Q6_K: Scale(208); break;
             }

@@ -53,6 +53,8 @@ public class MatMulTests
     [Theory]
     [InlineData(GgmlType.Q8_0)]
     [InlineData(GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_1)]
     [InlineData(GgmlType.Q4_K)]
     [InlineData(GgmlType.Q6_K)]
     public void Random_blocks_equal_reference(GgmlType t)
@@ -65,7 +67,7 @@ public class MatMulTests
         r.NextBytes(w);
         int bb = Quant.BlockBytes(t);
         for (int o = 0; o < w.Length; o += bb)
-            foreach (int at in t switch { GgmlType.Q4_K => new[] { 0, 2 }, GgmlType.Q6_K => new[] { 208 }, _ => new[] { 0 } })
+            foreach (int at in t switch { GgmlType.Q4_K or GgmlType.Q5_1 => new[] { 0, 2 }, GgmlType.Q6_K => new[] { 208 }, _ => new[] { 0 } })
                 BitConverter.TryWriteBytes(w.AsSpan(o + at), (Half)(0.001 + r.NextDouble() * 0.01));
         var x = TestData.Gaussian(n * cols, 3);
         var y = new float[n * rows];
@@ -110,5 +112,35 @@ public class ActivationQuantizerTests
                 Quant.QuantizeQ8_0V256(px, pb);
                 Assert.Equal(a, b);
             }
+    }
+
+    // Q8_1 (Q5_1's activations): the Vector256 quantizer equals the scalar reference, and s = f16(d·Σqs) with the f32 d.
+    [Fact]
+    public unsafe void Vector_q8_1_equals_scalar_and_carries_the_sum()
+    {
+        var a = new byte[36];
+        var b = new byte[36];
+        for (int s = 0; s < 200; s++)
+        {
+            var x = TestData.Gaussian(32, s, s % 7 == 0 ? 1e-3f : 1f + s);
+            if (s == 199) Array.Clear(x);
+            fixed (float* px = x)
+            fixed (byte* pa = a)
+            fixed (byte* pb = b)
+            {
+                Quant.QuantizeQ8_1(px, pa);
+                if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+                {
+                    Quant.QuantizeQ8_1V256(px, pb);
+                    Assert.Equal(a, b);
+                }
+            }
+            int sum = 0;
+            for (int j = 0; j < 32; j++) sum += (sbyte)a[4 + j];
+            float amax = 0;
+            foreach (float v in x) amax = MathF.Max(amax, MathF.Abs(v));
+            float d = amax / 127;   // the f32 scale, before its f16 rounding
+            Assert.Equal(BitConverter.HalfToUInt16Bits((Half)(sum * d)), BitConverter.ToUInt16(a, 2));
+        }
     }
 }

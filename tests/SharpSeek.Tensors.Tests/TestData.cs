@@ -6,7 +6,7 @@ namespace SharpSeek.Tensors.Tests;
 
 static class TestData
 {
-    public static readonly GgmlType[] QuantTypes = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K];
+    public static readonly GgmlType[] QuantTypes = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q6_K];
     public static readonly GgmlType[] WeightTypes = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, .. QuantTypes];
 
     /// <summary>Every path up to the widest this machine runs (narrower ones are always runnable in-process).</summary>

@@ -43,7 +43,8 @@ def main():
     manifest = {"generator": "tools/quant/make_quant_goldens.py", "llama_cpp_commit": commit or "unknown",
                 "numpy": np.__version__, "seed": SEED, "types": {}}
 
-    for t in [T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_K, T.Q6_K]:
+    for t in [T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_K, T.Q6_K, T.Q5_0, T.Q5_1]:   # new types go last: one rng
+                                                                           # stream, so earlier fixtures stay the same
         block, type_size = GGML_QUANT_SIZES[t]
         n = 64 * block if block == 32 else 16 * block if block > 1 else 1024
         x = inputs(rng, n, t)
@@ -79,7 +80,7 @@ def inputs(rng, n, t):
     """Gaussian rows with outliers, a constant run, an all-zero block, tiny and large magnitudes."""
     x = rng.standard_normal(n).astype(np.float32)
     x[rng.integers(0, n, n // 64)] *= 20                   # outliers drive the block scale
-    blk = 32 if t.name in ("Q8_0", "Q4_0") else max(32, n // 16)
+    blk = 32 if t.name in ("Q8_0", "Q4_0", "Q5_0", "Q5_1") else max(32, n // 16)
     x[0:blk] = 0                                           # all-zero block: d = 0 path
     x[blk:2 * blk] = 0.5                                   # constant block
     x[2 * blk:3 * blk] *= 1e-6                             # tiny values
@@ -109,8 +110,11 @@ def random_blocks(rng, t, count):
         v[1] = np.float16(3e-6)    # subnormal
         return v.view(np.uint8).reshape(k, 2)
 
-    if t.name in ("Q8_0", "Q4_0"):
+    if t.name in ("Q8_0", "Q4_0", "Q5_0"):
         b[:, 0:2] = f16(count)
+    elif t.name == "Q5_1":
+        b[:, 0:2] = f16(count)
+        b[:, 2:4] = f16(count)
     elif t.name == "Q4_K":
         b[:, 0:2] = f16(count)
         b[:, 2:4] = f16(count)

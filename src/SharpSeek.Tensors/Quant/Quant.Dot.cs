@@ -1,5 +1,6 @@
 // Dot products of one weight row (any supported ggml type) with activations quantized on the fly, as llama.cpp
-// does: Q8_0/Q4_0 weights meet Q8_0 activations, Q4_K/Q6_K weights meet Q8_K activations, float weights
+// does: Q8_0/Q4_0/Q5_0 weights meet Q8_0 activations, Q5_1 weights meet Q8_1 (Q8_0 plus s = d·Σq, which carries
+// the min term), Q4_K/Q6_K weights meet Q8_K activations, float weights
 // (F32/F16/BF16) meet f32 activations. Each kernel has a scalar reference (`DotReference`) and SIMD paths
 // (Quant.Dot.*.cs) picked by `KernelPath`; tests run every path against the reference in one process.
 using System.Runtime.CompilerServices;
@@ -53,7 +54,8 @@ public static partial class Quant
     /// <summary>The activation type a row of <paramref name="weightType"/> is multiplied with.</summary>
     public static GgmlType ActivationType(GgmlType weightType) => weightType switch
     {
-        GgmlType.Q8_0 or GgmlType.Q4_0 => GgmlType.Q8_0,
+        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => GgmlType.Q8_0,
+        GgmlType.Q5_1 => GgmlType.Q8_1,
         GgmlType.Q4_K or GgmlType.Q6_K => GgmlType.Q8_K,
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => GgmlType.F32,
         _ => throw Unsupported(weightType),
@@ -79,6 +81,10 @@ public static partial class Quant
             case GgmlType.Q8_0:
                 if (Avx2.IsSupported) for (int b = 0; b < n / QK; b++) QuantizeQ8_0V256(x + b * QK, q + b * 34);
                 else for (int b = 0; b < n / QK; b++) QuantizeQ8_0(x + b * QK, q + b * 34);
+                break;
+            case GgmlType.Q8_1:
+                if (Avx2.IsSupported) for (int b = 0; b < n / QK; b++) QuantizeQ8_1V256(x + b * QK, q + b * 36);
+                else for (int b = 0; b < n / QK; b++) QuantizeQ8_1(x + b * QK, q + b * 36);
                 break;
             case GgmlType.Q8_K: for (int b = 0; b < n / QK_K; b++) QuantizeQ8_K(x + b * QK_K, q + b * 292); break;
             default: Buffer.MemoryCopy(x, q, (long)n * 4, (long)n * 4); break;
@@ -121,6 +127,19 @@ public static partial class Quant
             KernelPath.V256 => DotQ8_0V256(w, x, n / QK),
             KernelPath.V128 => DotQ8_0V128(w, x, n / QK),
             _ => DotQ8_0Ref(w, x, n / QK),
+        },
+        // Q5_0 / Q5_1 have no 512-bit kernels: V512 runs the 256-bit ones (as the V512 path does on AMD for all types).
+        GgmlType.Q5_0 => path switch
+        {
+            KernelPath.V512 or KernelPath.V256 => DotQ5_0V256(w, x, n / QK),
+            KernelPath.V128 => DotQ5_0V128(w, x, n / QK),
+            _ => DotQ5_0Ref(w, x, n / QK),
+        },
+        GgmlType.Q5_1 => path switch
+        {
+            KernelPath.V512 or KernelPath.V256 => DotQ5_1V256(w, x, n / QK),
+            KernelPath.V128 => DotQ5_1V128(w, x, n / QK),
+            _ => DotQ5_1Ref(w, x, n / QK),
         },
         GgmlType.Q4_K => path switch
         {
@@ -187,6 +206,46 @@ public static partial class Quant
             for (int j = 0; j < QK / 2; j++)
                 sumi += ((qw[j] & 0xF) - 8) * qx[j] + ((qw[j] >> 4) - 8) * qx[j + QK / 2];
             sum += sumi * (F16(w) * F16(x));
+        }
+        return sum;
+    }
+
+    // Q5_0 · Q8_0: block = d_w·d_x·Σ (q5 − 16)·x (ggml_vec_dot_q5_0_q8_0_generic).
+    static unsafe float DotQ5_0Ref(byte* w, byte* x, int nb)
+    {
+        float sum = 0;
+        for (int b = 0; b < nb; b++, w += 22, x += 34)
+        {
+            uint qh = *(uint*)(w + 2);
+            byte* qw = w + 6;
+            sbyte* qx = (sbyte*)(x + 2);
+            int sumi = 0;
+            for (int j = 0; j < QK / 2; j++)
+            {
+                int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+                sumi += (((qw[j] & 0xF) | h0) - 16) * qx[j] + (((qw[j] >> 4) | h1) - 16) * qx[j + QK / 2];
+            }
+            sum += sumi * (F16(w) * F16(x));
+        }
+        return sum;
+    }
+
+    // Q5_1 · Q8_1: block = d_w·d_x·Σ q5·x + m·s, s = d_x·Σ x_q from the Q8_1 block (ggml_vec_dot_q5_1_q8_1_generic).
+    static unsafe float DotQ5_1Ref(byte* w, byte* x, int nb)
+    {
+        float sum = 0;
+        for (int b = 0; b < nb; b++, w += 24, x += 36)
+        {
+            uint qh = *(uint*)(w + 4);
+            byte* qw = w + 8;
+            sbyte* qx = (sbyte*)(x + 4);
+            int sumi = 0;
+            for (int j = 0; j < QK / 2; j++)
+            {
+                int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+                sumi += ((qw[j] & 0xF) | h0) * qx[j] + ((qw[j] >> 4) | h1) * qx[j + QK / 2];
+            }
+            sum += F16(w) * F16(x) * sumi + F16(w + 2) * F16(x + 2);
         }
         return sum;
     }

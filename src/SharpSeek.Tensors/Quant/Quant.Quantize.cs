@@ -1,4 +1,4 @@
-// Reference quantizers: ports of llama.cpp ggml-quants.c `quantize_row_{q8_0,q4_0,q4_K,q6_K,q8_K}_ref`, including
+// Reference quantizers: ports of llama.cpp ggml-quants.c `quantize_row_{q8_0,q4_0,q5_0,q5_1,q8_1,q4_K,q6_K,q8_K}_ref`, including
 // the make_qkx2_quants / make_qx_quants scale searches, written in the same float operation order so that the
 // bytes match llama.cpp's (compiled without FMA contraction) bit for bit. Not fast: used when writing files.
 using System.Runtime.CompilerServices;
@@ -27,6 +27,9 @@ public static partial class Quant
                 case GgmlType.BF16: Dtypes.F32ToBf16(src, MemoryMarshal.Cast<byte, ushort>(dst)); break;
                 case GgmlType.Q8_0: for (int b = 0; b < n / QK; b++) QuantizeQ8_0(x + b * QK, y + b * 34); break;
                 case GgmlType.Q4_0: for (int b = 0; b < n / QK; b++) QuantizeQ4_0(x + b * QK, y + b * 18); break;
+                case GgmlType.Q5_0: for (int b = 0; b < n / QK; b++) QuantizeQ5_0(x + b * QK, y + b * 22); break;
+                case GgmlType.Q5_1: for (int b = 0; b < n / QK; b++) QuantizeQ5_1(x + b * QK, y + b * 24); break;
+                case GgmlType.Q8_1: for (int b = 0; b < n / QK; b++) QuantizeQ8_1(x + b * QK, y + b * 36); break;
                 case GgmlType.Q4_K: for (int b = 0; b < n / QK_K; b++) QuantizeQ4_K(x + b * QK_K, y + b * 144); break;
                 case GgmlType.Q6_K: for (int b = 0; b < n / QK_K; b++) QuantizeQ6_K(x + b * QK_K, y + b * 210); break;
                 case GgmlType.Q8_K: for (int b = 0; b < n / QK_K; b++) QuantizeQ8_K(x + b * QK_K, y + b * 292); break;
@@ -105,6 +108,88 @@ public static partial class Quant
             int xi1 = Math.Min(15, (int)(sbyte)(int)(x1 + 8.5f));
             q[j] = (byte)(xi0 | xi1 << 4);
         }
+    }
+
+    // d = max/−16 (max = the signed value of largest magnitude), q5 = min(31, (int8)(x/d + 16.5)); the fifth bits
+    // of values j and j+16 go to bits j and j+16 of qh.
+    static unsafe void QuantizeQ5_0(float* x, byte* y)
+    {
+        float amax = 0, max = 0;
+        for (int j = 0; j < QK; j++)
+        {
+            float v = x[j];
+            if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
+        }
+        float d = max / -16;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        PutF16(y, d);
+        uint qh = 0;
+        byte* q = y + 6;
+        for (int j = 0; j < QK / 2; j++)
+        {
+            float x0 = x[j] * id, x1 = x[QK / 2 + j] * id;
+            int xi0 = Math.Min(31, (int)(sbyte)(int)(x0 + 16.5f));
+            int xi1 = Math.Min(31, (int)(sbyte)(int)(x1 + 16.5f));
+            q[j] = (byte)((xi0 & 0xF) | ((xi1 & 0xF) << 4));
+            qh |= (uint)((xi0 & 0x10) >> 4) << j;
+            qh |= (uint)((xi1 & 0x10) >> 4) << (j + QK / 2);
+        }
+        *(uint*)(y + 2) = qh;
+    }
+
+    // d = (max − min)/31, m = min, q5 = (uint8)((x − min)/d + 0.5).
+    static unsafe void QuantizeQ5_1(float* x, byte* y)
+    {
+        float min = float.MaxValue, max = -float.MaxValue;
+        for (int j = 0; j < QK; j++)
+        {
+            float v = x[j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 31;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        PutF16(y, d);
+        PutF16(y + 2, min);
+        uint qh = 0;
+        byte* q = y + 8;
+        for (int j = 0; j < QK / 2; j++)
+        {
+            float x0 = (x[j] - min) * id, x1 = (x[QK / 2 + j] - min) * id;
+            int xi0 = (byte)(int)(x0 + 0.5f), xi1 = (byte)(int)(x1 + 0.5f);
+            q[j] = (byte)((xi0 & 0xF) | ((xi1 & 0xF) << 4));
+            qh |= (uint)((xi0 & 0x10) >> 4) << j;
+            qh |= (uint)((xi1 & 0x10) >> 4) << (j + QK / 2);
+        }
+        *(uint*)(y + 4) = qh;
+    }
+
+    // Q8_0's d and qs (same amax, same roundf) with s = f16(Σqs · d), d the f32 scale before its f16 rounding.
+    internal static unsafe void QuantizeQ8_1(float* x, byte* y)
+    {
+        float amax = 0;
+        for (int j = 0; j < QK; j++) { float a = MathF.Abs(x[j]); amax = amax > a ? amax : a; }
+        float d = amax / 127;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        PutF16(y, d);
+        sbyte* q = (sbyte*)(y + 4);
+        int sum = 0;
+        for (int j = 0; j < QK; j++) { q[j] = (sbyte)MathF.Round(x[j] * id, MidpointRounding.AwayFromZero); sum += q[j]; }
+        PutF16(y + 2, sum * d);
+    }
+
+    /// <summary><see cref="QuantizeQ8_1"/> through <see cref="QuantizeQ8_0V256"/> (bit for bit), Σqs by vpsadbw.</summary>
+    internal static unsafe void QuantizeQ8_1V256(float* x, byte* y)
+    {
+        QuantizeQ8_0V256(x, y + 2);                   // d at y+2 (moved below), qs at y+4
+        float amax = 0;
+        for (int j = 0; j < QK; j++) { float a = MathF.Abs(x[j]); amax = amax > a ? amax : a; }
+        float d = amax / 127;
+        *(ushort*)y = *(ushort*)(y + 2);
+        var u = Avx.LoadVector256(y + 4) ^ Vector256.Create((byte)0x80);   // q + 128 as unsigned
+        var sad = Avx2.SumAbsoluteDifferences(u, Vector256<byte>.Zero).AsInt64();
+        int sum = (int)Vector256.Sum(sad) - 32 * 128;
+        PutF16(y + 2, sum * d);
     }
 
     internal static unsafe void QuantizeQ8_K(float* x, byte* y)

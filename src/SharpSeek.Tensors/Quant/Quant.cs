@@ -5,6 +5,9 @@
 //   type  values/block  bytes  layout
 //   Q8_0   32            34    f16 d | i8 qs[32]                       x = d·q
 //   Q4_0   32            18    f16 d | u8 qs[16]                       x[j] = d·((qs[j]&15)−8), x[j+16] = d·((qs[j]>>4)−8)
+//   Q5_0   32            22    f16 d | u8 qh[4] | u8 qs[16]            q5 = nibble | (bit j of qh)<<4, x = d·(q5 − 16)
+//   Q5_1   32            24    f16 d | f16 m | u8 qh[4] | u8 qs[16]    as Q5_0 but unsigned: x = d·q5 + m
+//   Q8_1   32            36    f16 d | f16 s | i8 qs[32]               Q8_0 plus s = d·Σqs: activations for Q5_1 dots
 //   Q4_K  256           144    f16 d | f16 dmin | u8 scales[12] | u8 qs[128]
 //                              8 sub-blocks of 32 with 6-bit scale sc and min m: x = d·sc·q − dmin·m
 //   Q6_K  256           210    u8 ql[128] | u8 qh[64] | i8 scales[16] | f16 d
@@ -27,7 +30,7 @@ public static partial class Quant
     public static int BlockSize(GgmlType type) => type switch
     {
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => 1,
-        GgmlType.Q8_0 or GgmlType.Q4_0 => QK,
+        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_1 => QK,
         GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q8_K => QK_K,
         _ => throw Unsupported(type),
     };
@@ -39,6 +42,9 @@ public static partial class Quant
         GgmlType.F16 or GgmlType.BF16 => 2,
         GgmlType.Q8_0 => 34,
         GgmlType.Q4_0 => 18,
+        GgmlType.Q5_0 => 22,
+        GgmlType.Q5_1 => 24,
+        GgmlType.Q8_1 => 36,
         GgmlType.Q4_K => 144,
         GgmlType.Q6_K => 210,
         GgmlType.Q8_K => 292,
@@ -55,10 +61,11 @@ public static partial class Quant
     }
 
     public static bool IsSupported(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
-        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K or GgmlType.Q8_K;
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_1 or GgmlType.Q4_K or GgmlType.Q6_K
+        or GgmlType.Q8_K;
 
     static NotSupportedException Unsupported(GgmlType type) =>
-        new($"ggml type {type} ({(int)type}) is not supported by SharpSeek kernels (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K, Q8_K are)");
+        new($"ggml type {type} ({(int)type}) is not supported by SharpSeek kernels (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q8_1, Q4_K, Q6_K, Q8_K are)");
 
     static void CheckSizes(GgmlType type, int srcBytes, int values, string what)
     {
@@ -84,6 +91,9 @@ public static partial class Quant
                 case GgmlType.BF16: Dtypes.Bf16ToF32(MemoryMarshal.Cast<byte, ushort>(src), dst); break;
                 case GgmlType.Q8_0: for (int b = 0; b < n / QK; b++) DequantQ8_0(s + b * 34, y + b * QK); break;
                 case GgmlType.Q4_0: for (int b = 0; b < n / QK; b++) DequantQ4_0(s + b * 18, y + b * QK); break;
+                case GgmlType.Q5_0: for (int b = 0; b < n / QK; b++) DequantQ5_0(s + b * 22, y + b * QK); break;
+                case GgmlType.Q5_1: for (int b = 0; b < n / QK; b++) DequantQ5_1(s + b * 24, y + b * QK); break;
+                case GgmlType.Q8_1: for (int b = 0; b < n / QK; b++) DequantQ8_1(s + b * 36, y + b * QK); break;
                 case GgmlType.Q4_K: for (int b = 0; b < n / QK_K; b++) DequantQ4_K(s + b * 144, y + b * QK_K); break;
                 case GgmlType.Q6_K: for (int b = 0; b < n / QK_K; b++) DequantQ6_K(s + b * 210, y + b * QK_K); break;
                 case GgmlType.Q8_K: for (int b = 0; b < n / QK_K; b++) DequantQ8_K(s + b * 292, y + b * QK_K); break;
@@ -108,6 +118,40 @@ public static partial class Quant
             y[j] = ((q[j] & 0xF) - 8) * d;
             y[j + QK / 2] = ((q[j] >> 4) - 8) * d;
         }
+    }
+
+    static unsafe void DequantQ5_0(byte* b, float* y)
+    {
+        float d = F16(b);
+        uint qh = *(uint*)(b + 2);
+        byte* q = b + 6;
+        for (int j = 0; j < QK / 2; j++)
+        {
+            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+            y[j] = (((q[j] & 0xF) | h0) - 16) * d;
+            y[j + QK / 2] = (((q[j] >> 4) | h1) - 16) * d;
+        }
+    }
+
+    static unsafe void DequantQ5_1(byte* b, float* y)
+    {
+        float d = F16(b), m = F16(b + 2);
+        uint qh = *(uint*)(b + 4);
+        byte* q = b + 8;
+        for (int j = 0; j < QK / 2; j++)
+        {
+            int h0 = (int)((qh >> j) << 4) & 0x10, h1 = (int)(qh >> (j + 12)) & 0x10;
+            y[j] = ((q[j] & 0xF) | h0) * d + m;
+            y[j + QK / 2] = ((q[j] >> 4) | h1) * d + m;
+        }
+    }
+
+    // ggml has no dequantize_row_q8_1 (Q8_1 is only ever an activation); the values are d·qs as for Q8_0.
+    static unsafe void DequantQ8_1(byte* b, float* y)
+    {
+        float d = F16(b);
+        sbyte* q = (sbyte*)(b + 4);
+        for (int j = 0; j < QK; j++) y[j] = q[j] * d;
     }
 
     static unsafe void DequantQ4_K(byte* b, float* y)
