@@ -38,7 +38,7 @@ public static class Plots
             p.Add.ScatterLine(xs, mtp.ToArray()).LegendText = "MTP (token after next)";
         }
         p.Title("Training loss"); p.XLabel("step"); p.YLabel("cross-entropy (nats)");
-        p.ShowLegend();
+        p.ShowLegend(ScottPlot.Alignment.UpperRight);
         files.Add(Save(p, Path.Combine(outDir, "loss.png")));
 
         p = new ScottPlot.Plot();
@@ -54,10 +54,11 @@ public static class Plots
             {
                 // load spread per MoE layer: max/mean expert load (1 = perfectly balanced)
                 var spread = loads.Select(s => { var x = s[l]; double m = x.Average(); return m > 0 ? x.Max() / m : 1; }).ToArray();
-                p.Add.ScatterLine(xs, spread).LegendText = $"MoE layer {l}";
+                p.Add.ScatterLine(xs, spread).LegendText = $"MoE layer #{l + 1}";
             }
-            p.Title("Expert load: max / mean tokens per expert"); p.XLabel("step"); p.YLabel("max/mean (1 = balanced)");
-            p.ShowLegend();
+            p.Title("Expert load: max / mean tokens per expert (MoE layers in order; the last is MTP's when present)");
+            p.XLabel("step"); p.YLabel("max/mean (1 = balanced)");
+            p.ShowLegend(ScottPlot.Alignment.UpperRight);
             files.Add(Save(p, Path.Combine(outDir, "expert_load.png")));
         }
         return files;

@@ -1,5 +1,7 @@
 // SwiGLU forward/backward over fused [g | u] rows: h = silu(g)·u. gu: [N, 2F] (gate first), h: [N, F].
-// And sigmoid. silu'(g) = σ(g)·(1 + g·(1 − σ(g))).
+// silu(g) = g·σ(g); silu'(g) = σ + silu·(1 − σ). Vectorised with TensorPrimitives (σ in SIMD), scalar Sigmoid beside.
+using System.Numerics.Tensors;
+
 namespace SharpSeek.Training.Kernels;
 
 public static class Activations
@@ -8,12 +10,15 @@ public static class Activations
     {
         Workers.For(0, (N + 31) / 32, Workers.Count, ch =>
         {
+            var s = Scratch.Get(13, F).AsSpan(0, F);
             for (int i = ch * 32, end = Math.Min(N, i + 32); i < end; i++)
             {
                 var g = gu.AsSpan(guOff + i * 2 * F, F);
                 var u = gu.AsSpan(guOff + i * 2 * F + F, F);
                 var o = h.AsSpan(hOff + i * F, F);
-                for (int j = 0; j < F; j++) { float x = g[j]; o[j] = x / (1f + MathF.Exp(-x)) * u[j]; }
+                TensorPrimitives.Sigmoid(g, s);
+                TensorPrimitives.Multiply(g, s, o);
+                TensorPrimitives.Multiply(o, u, o);
             }
         });
     }
@@ -23,6 +28,9 @@ public static class Activations
     {
         Workers.For(0, (N + 31) / 32, Workers.Count, ch =>
         {
+            var tmp = Scratch.Get(13, 2 * F);
+            var s = tmp.AsSpan(0, F);
+            var silu = tmp.AsSpan(F, F);
             for (int i = ch * 32, end = Math.Min(N, i + 32); i < end; i++)
             {
                 var g = gu.AsSpan(guOff + i * 2 * F, F);
@@ -30,15 +38,23 @@ public static class Activations
                 var d = dh.AsSpan(dhOff + i * F, F);
                 var dg = dgu.AsSpan(dguOff + i * 2 * F, F);
                 var du = dgu.AsSpan(dguOff + i * 2 * F + F, F);
-                for (int j = 0; j < F; j++)
-                {
-                    float x = g[j], s = 1f / (1f + MathF.Exp(-x));
-                    du[j] = d[j] * x * s;
-                    dg[j] = d[j] * u[j] * s * (1f + x * (1f - s));
-                }
+                TensorPrimitives.Sigmoid(g, s);
+                TensorPrimitives.Multiply(g, s, silu);
+                TensorPrimitives.Multiply(d, silu, du);
+                // dg = d·u·(σ + silu·(1 − σ))
+                TensorPrimitives.Subtract(1f, s, dg);
+                TensorPrimitives.MultiplyAdd(silu, dg, s, dg);
+                TensorPrimitives.Multiply(dg, u, dg);
+                TensorPrimitives.Multiply(dg, d, dg);
             }
         });
     }
 
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+
+    /// <summary>Scalar reference of SwiGluForward for one row.</summary>
+    public static void SwiGluReference(ReadOnlySpan<float> g, ReadOnlySpan<float> u, Span<float> h)
+    {
+        for (int j = 0; j < g.Length; j++) h[j] = g[j] * Sigmoid(g[j]) * u[j];
+    }
 }

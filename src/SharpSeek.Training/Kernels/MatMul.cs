@@ -121,7 +121,7 @@ public static unsafe class MatMul
             for (int jp = 0; jp < panels; jp++) PackB(b, rsB, csB, bp, N, K, npad, jp);
 
         int mBlocks = (M + MC - 1) / MC;
-        int nChunks = threads > 1 ? Math.Clamp((2 * threads + mBlocks - 1) / mBlocks, 1, panels) : 1;
+        int nChunks = threads > 1 ? Math.Clamp((4 * threads + mBlocks - 1) / mBlocks, 1, panels) : 1;   // ≥ 4 tasks per thread
         int panelsPerChunk = (panels + nChunks - 1) / nChunks;
         nChunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
         var job = new Job(M, N, K, a, rsA, csA, bp, npad, c, ldc, accumulate, panelsPerChunk);
