@@ -11,6 +11,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string Reasoning = "The user asks what 2 + 2 is. Adding two and two gives four. Let me double-check: 2 + 2 = 4. Yes, that is right.";
     public const string Answer = "2 + 2 = 4.";
+    public const string MarkdownAnswer = "Use `x` and **bold**.\n```js\nlet a = \"<b>hi</b>\";\n```\n<img src=x onerror=alert(1)>";
     public SharpSeekServer Server { get; private set; } = null!;
     public IPlaywright Playwright { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
@@ -27,6 +28,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         [
             TestModels.Scripted(demo, id: "sharpseek-r1-demo", stepDelay: TimeSpan.FromMilliseconds(25)),
             TestModels.Scripted(endless, id: "endless", stepDelay: TimeSpan.FromMilliseconds(10), defaultMaxTokens: 3000),
+            TestModels.Scripted(TestModels.Ids("Formatting.\n</think>\n\n" + MarkdownAnswer), id: "markdown"),
         ];
         Server = SharpSeekServer.Create(new ServerOptions { Port = 0, LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning }, models);
         await Server.StartAsync();
@@ -54,7 +56,7 @@ public class BrowserTests(BrowserFixture f) : IClassFixture<BrowserFixture>
     {
         var page = await f.Browser.NewPageAsync(new() { ViewportSize = new() { Width = 1000, Height = 720 }, ColorScheme = ColorScheme.Light });
         await page.GotoAsync(f.Server.Address.ToString());
-        await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(3);
         await page.SelectOptionAsync("#model", "sharpseek-r1-demo");
         await page.FillAsync("#input", "What is 2 + 2?");
         await page.PressAsync("#input", "Enter");
@@ -80,7 +82,7 @@ public class BrowserTests(BrowserFixture f) : IClassFixture<BrowserFixture>
     {
         var page = await f.Browser.NewPageAsync();
         await page.GotoAsync(f.Server.Address.ToString());
-        await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(3);
         await page.SelectOptionAsync("#model", "endless");
         await page.FillAsync("#input", "Talk forever");
         await page.ClickAsync("#send");
@@ -99,5 +101,22 @@ public class BrowserTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await page.ClickAsync("#new-chat");
         await Assertions.Expect(page.Locator(".msg")).ToHaveCountAsync(0);
         await Assertions.Expect(page.Locator("#empty")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task AnswersRenderMarkdownWithoutInjectingHtml()
+    {
+        var page = await f.Browser.NewPageAsync();
+        await page.GotoAsync(f.Server.Address.ToString());
+        await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(3);
+        await page.SelectOptionAsync("#model", "markdown");
+        await page.FillAsync("#input", "format something");
+        await page.PressAsync("#input", "Enter");
+        var answer = page.Locator(".msg.assistant .answer");
+        await Assertions.Expect(answer.Locator("pre code")).ToHaveTextAsync("let a = \"<b>hi</b>\";\n");
+        await Assertions.Expect(answer.Locator("strong")).ToHaveTextAsync("bold");
+        await Assertions.Expect(answer.Locator(":scope > code")).ToHaveTextAsync("x");
+        Assert.Equal(0, await answer.Locator("b, img").CountAsync());          // model text never becomes markup
+        await Assertions.Expect(answer).ToContainTextAsync("<img src=x onerror=alert(1)>");
     }
 }

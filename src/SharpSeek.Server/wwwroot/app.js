@@ -37,6 +37,22 @@ function add(role) {
   return el;
 }
 
+// Minimal, safe Markdown for answers: HTML is escaped first; then fenced code, inline code, bold, italics.
+function escapeHtml(t) { return t.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]); }
+function markdown(text) {
+  const parts = text.split(/```/);
+  return parts.map((part, i) => {
+    if (i % 2 === 1) {                                  // inside a fence: drop the language tag line
+      const body = part.replace(/^[\w+-]*\n/, "");
+      return "<pre><code>" + escapeHtml(body) + "</code></pre>";
+    }
+    return escapeHtml(part)
+      .replace(/`([^`\n]+)`/g, "<code>$1</code>")
+      .replace(/\*\*([^*\n]+)\*\*/g, "<strong>$1</strong>")
+      .replace(/(^|[\s(])\*([^*\n]+)\*(?=[\s).,!?:;]|$)/g, "$1<em>$2</em>");
+  }).join("");
+}
+
 function scroll() { const m = $("messages"); m.scrollTop = m.scrollHeight; }
 
 function newChat() {
@@ -74,7 +90,7 @@ async function send(text) {
   scroll();
 
   const started = performance.now();
-  let thinkingEnded = null, finish = null, usage = null;
+  let thinkingEnded = null, finish = null, usage = null, answerText = "";
   state.controller = new AbortController();
   busy(true);
   try {
@@ -114,7 +130,8 @@ async function send(text) {
               summary.textContent = `Thought for ${((thinkingEnded - started) / 1000).toFixed(1)} s`;
               details.open = false;
             }
-            answer.textContent += d.content;
+            answerText += d.content;
+            answer.innerHTML = markdown(answerText);
           }
           if (choice.finish_reason) finish = choice.finish_reason;
         }
@@ -129,7 +146,7 @@ async function send(text) {
     busy(false);
     el.classList.add("done");
     if (!details.hidden && thinkingEnded === null) summary.textContent = `Thought for ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    state.history.push({ role: "assistant", content: answer.textContent });
+    state.history.push({ role: "assistant", content: answerText });
     const secs = (performance.now() - started) / 1000;
     const parts = [];
     if (usage) parts.push(`${usage.completion_tokens} tokens (${usage.completion_tokens_details.reasoning_tokens} reasoning) · ${(usage.completion_tokens / secs).toFixed(1)} tok/s`);
