@@ -1,10 +1,11 @@
 // Files made by llama.cpp load in SharpSeek: tests/fixtures/gguf/llamacpp holds llama-quantize outputs (Q4_K_M: Q4_K +
-// Q6_K, Q8_0) of the InteropModels converted by SharpSeek to F16. Each tensor must come back close to the weights it
+// Q6_K, Q8_0, Q5_0 and Q5_1 with a Q6_K output) of the InteropModels converted by SharpSeek to F16. Each tensor must come back close to the weights it
 // was made from, and the logits close to the f32 model's. README.md there says which llama.cpp commit made them.
 using SharpSeek.Formats;
 using SharpSeek.Formats.Gguf;
 using SharpSeek.Model;
 using SharpSeek.Model.Convert;
+using SharpSeek.Model.Inference;
 using SharpSeek.Tensors;
 using SharpSeek.Tests;
 using Xunit;
@@ -40,6 +41,8 @@ public class LlamaCppInteropTests
     [Theory]
     [InlineData("llama-256-Q4_K_M.gguf")]
     [InlineData("llama-256-Q8_0.gguf")]
+    [InlineData("llama-256-Q5_0.gguf")]
+    [InlineData("llama-256-Q5_1.gguf")]
     [InlineData("deepseek2-256-Q4_K_M.gguf")]
     public void Llama_cpp_quantized_bytes_equal_ours(string file)
     {
@@ -65,6 +68,8 @@ public class LlamaCppInteropTests
     [Theory]
     [InlineData("llama-256-Q4_K_M.gguf", 0.12, 0.15)]
     [InlineData("llama-256-Q8_0.gguf", 0.01, 0.02)]
+    [InlineData("llama-256-Q5_0.gguf", 0.05, 0.15)]    // measured: 0.106 (Q4_K_M: ~0.1)
+    [InlineData("llama-256-Q5_1.gguf", 0.05, 0.12)]    // measured: 0.076
     [InlineData("deepseek2-256-Q4_K_M.gguf", 0.12, 0.4)]   // MoE routing flips under 4-bit weights: larger logit error (greedy tokens still match llama.cpp's)
     public void Llama_cpp_quantized_files_load_with_the_original_weights(string file, double tensorBound, double logitBound)
     {
@@ -78,6 +83,7 @@ public class LlamaCppInteropTests
             Assert.Equal(ModelConfig.Load(Path.Combine(hf, "config.json")).NumHiddenLayers, g.Config.NumHiddenLayers);
             var types = g.Names.Select(g.StoredType).ToHashSet();
             if (file.Contains("Q4_K_M")) { Assert.Contains("Q4_K", types); Assert.Contains("Q6_K", types); }
+            if (file.Contains("Q5_")) Assert.Contains(file[^9..^5], types);
             foreach (var name in ckpt.Names)
             {
                 var want = ckpt.ReadFloat32(name);
@@ -94,5 +100,35 @@ public class LlamaCppInteropTests
         var la = a.Forward(ids, a.NewCache(16));
         var lb = b.Forward(ids, b.NewCache(16));
         Assert.True(NormalizedError(la, lb) < logitBound, $"logits {NormalizedError(la, lb):g3}");
+    }
+
+    /// <summary>
+    /// The fast path runs straight from the llama.cpp file: WeightMatrix keeps the stored Q5_0 / Q5_1 / Q8_0 / Q4_K rows and
+    /// MatVec/MatMul dot them with quantized activations. Logits within `fastBound` of the reference path on the same
+    /// file's dequantized weights (activation quantization only) and within `logitBound` of the f32 originals.
+    /// </summary>
+    [Theory]
+    [InlineData("llama-256-Q5_0.gguf", 0.02, 0.15)]
+    [InlineData("llama-256-Q5_1.gguf", 0.02, 0.12)]
+    [InlineData("llama-256-Q8_0.gguf", 0.02, 0.02)]
+    public void Llama_cpp_quantized_files_run_on_the_fast_path(string file, double fastBound, double logitBound)
+    {
+        string path = Fixtures.Path("gguf", "llamacpp", file);
+        using var dir = new TempDir();
+        string hf = InteropModels.Write(dir.Path, file[..file.LastIndexOf('-')]);
+        int[] ids = [0, 5, 17, 42, 9, 88, 3];
+        float[] fast;
+        using (var m = InferenceModel.Load(path, new InferenceOptions { Threads = 2 }))
+        {
+            var seq = m.NewSequence(ids.Length);
+            fast = new float[ids.Length * m.Config.VocabSize];
+            m.Forward(ids.Select((t, i) => new BatchRow(t, i, seq)).ToArray(), fast);
+        }
+        var dequantized = Transformer.Load(path);
+        var slow = dequantized.Forward(ids, dequantized.NewCache(16));
+        var original = Transformer.Load(hf);
+        var exact = original.Forward(ids, original.NewCache(16));
+        Assert.True(NormalizedError(slow, fast) < fastBound, $"fast vs dequantized reference {NormalizedError(slow, fast):g3}");
+        Assert.True(NormalizedError(exact, fast) < logitBound, $"fast vs f32 original {NormalizedError(exact, fast):g3}");
     }
 }
