@@ -215,7 +215,8 @@ public class ConvertTests
         Assert.Equal(GgmlType.F16, GgufConvert.ChooseType("blk.0.ffn_up.weight", [96, 48], GgmlType.Q8_0));
         Assert.Equal(GgmlType.Q4_K, GgufConvert.ChooseType("blk.0.ffn_up.weight", [8960, 1536], GgmlType.Q4_K));
         var fallback = GgufConvert.ChooseType("blk.1.ffn_down_exps.weight", [64, 2048, 1408], GgmlType.Q4_K);   // V2-Lite: 1408 % 256 ≠ 0
-        Assert.True(fallback is GgmlType.Q5_0 or GgmlType.Q8_0, fallback.ToString());
+        Assert.Equal(GgmlType.Q5_0, fallback);
+        Assert.Equal(GgmlType.Q8_0, GgufConvert.ChooseType("blk.1.ffn_down_exps.weight", [64, 2048, 1408], GgmlType.Q6_K));
         Assert.Equal(GgmlType.F16, GgufConvert.ChooseType("blk.0.ffn_up.weight", [96, 48], GgmlType.Q4_K));
     }
 

@@ -49,15 +49,15 @@ public class GgufModelTests(ITestOutputHelper output)
 
     // Bounds: random tiny weights have no structure, so the logit error is the raw per-weight rounding error carried
     // through the layers (Q4_0 ≈ 0.1 per weight). Rows shorter than 256 cannot hold Q4_K blocks and fall back to
-    // Q8_0-class types as llama.cpp's quantizer does, so Q4_K here mostly exercises the fallback plumbing; the Q4_K
-    // arithmetic itself is tested bit-exactly in SharpSeek.Tensors.Tests.
+    // Q5_0 as llama.cpp's quantizer does (measured: v3-f32 0.196, its MoE routing flips; llama3-scaled 0.072), so Q4_K
+    // here mostly exercises the fallback plumbing; the Q4_K arithmetic itself is tested bit-exactly in SharpSeek.Tensors.Tests.
     [Theory]
     [InlineData("v3-f32", GgmlType.F16, 0.002)]
     [InlineData("v3-f32", GgmlType.Q8_0, 0.03)]
     [InlineData("v3-f32", GgmlType.Q4_0, 0.25)]
-    [InlineData("v3-f32", GgmlType.Q4_K, 0.03)]
+    [InlineData("v3-f32", GgmlType.Q4_K, 0.25)]
     [InlineData("llama3-scaled", GgmlType.Q8_0, 0.03)]
-    [InlineData("llama3-scaled", GgmlType.Q4_K, 0.03)]
+    [InlineData("llama3-scaled", GgmlType.Q4_K, 0.1)]
     public void Quantized_gguf_stays_close_to_fp32(string model, GgmlType type, double bound)
     {
         var ids = Golden.Read(model).Ids;

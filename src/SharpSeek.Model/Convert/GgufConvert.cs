@@ -26,8 +26,8 @@ public static class GgufConvert
     /// <summary>
     /// The ggml type of one tensor (GGUF name, row-major shape) when the file is mostly `requested`:
     /// F32 for 1-D tensors, *_norm.weight, ffn_gate_inp (the router) and non-.weight tensors (convert_hf_to_gguf.py);
-    /// when rows are not whole blocks: Q8_0/Q4_0 → F16 (the converter's QuantError fallback), Q4_K → Q5_0 (llama-quantize's
-    /// tensor_type_fallback; Q8_0 when the kernels lack Q5_0), and F16 when even 32 does not divide the row.
+    /// when rows are not whole blocks: Q8_0/Q4_0 → F16 (the converter's QuantError fallback), Q4_K → Q5_0 and Q6_K → Q8_0
+    /// (llama-quantize's tensor_type_fallback), and F16 when even 32 does not divide the row.
     /// </summary>
     public static GgmlType ChooseType(string ggufName, long[] shape, GgmlType requested)
     {
@@ -36,7 +36,8 @@ public static class GgufConvert
             return GgmlType.F32;
         long cols = shape[^1];
         var type = requested;
-        if (type == GgmlType.Q4_K && cols % 256 != 0) type = GgmlCodec.CanEncode(GgmlType.Q5_0) ? GgmlType.Q5_0 : GgmlType.Q8_0;
+        if (cols % GgufTypes.BlockSize(type) != 0)
+            type = type switch { GgmlType.Q4_K => GgmlType.Q5_0, GgmlType.Q6_K => GgmlType.Q8_0, _ => type };
         if (cols % GgufTypes.BlockSize(type) != 0) type = GgmlType.F16;
         return type;
     }
