@@ -16,22 +16,22 @@ public static class BenchModels
         ["tie_word_embeddings"] = false, ["hidden_act"] = "silu", ["torch_dtype"] = "bfloat16", ["bos_token_id"] = 151643, ["eos_token_id"] = 151643,
     };
 
-    // DeepSeek-V3 architecture at DeepSeek-V2-Lite's widths (MLA without q LoRA, 64 routed + 2 shared experts, top-6),
-    // with V3's sigmoid/noaux_tc gate, cut to `layers` layers so it fits memory here; per-layer costs are the real ones.
-    static JsonObject V3Lite(int vocab, int layers) => new()
+    // DeepSeek-V2-Lite's config.json values (MLA without q LoRA, 64 routed + 2 shared experts, top-6, softmax gate),
+    // cut to `layers` layers so it fits memory here; per-layer costs are the real ones.
+    static JsonObject V2Lite(int vocab, int layers) => new()
     {
-        ["model_type"] = "deepseek_v3", ["architectures"] = new JsonArray("DeepseekV3ForCausalLM"), ["vocab_size"] = vocab,
+        ["model_type"] = "deepseek_v2", ["architectures"] = new JsonArray("DeepseekV2ForCausalLM"), ["vocab_size"] = vocab,
         ["hidden_size"] = 2048, ["intermediate_size"] = 10944, ["moe_intermediate_size"] = 1408, ["num_hidden_layers"] = layers,
         ["num_attention_heads"] = 16, ["num_key_value_heads"] = 16, ["n_shared_experts"] = 2, ["n_routed_experts"] = 64,
         ["routed_scaling_factor"] = 1.0, ["kv_lora_rank"] = 512, ["q_lora_rank"] = null, ["qk_rope_head_dim"] = 64,
-        ["v_head_dim"] = 128, ["qk_nope_head_dim"] = 128, ["topk_method"] = "noaux_tc", ["n_group"] = 1, ["topk_group"] = 1,
-        ["num_experts_per_tok"] = 6, ["moe_layer_freq"] = 1, ["first_k_dense_replace"] = 1, ["norm_topk_prob"] = true,
-        ["scoring_func"] = "sigmoid", ["max_position_embeddings"] = 163840, ["rope_theta"] = 10000.0, ["rms_norm_eps"] = 1e-6,
-        ["tie_word_embeddings"] = false, ["hidden_act"] = "silu", ["torch_dtype"] = "bfloat16", ["num_nextn_predict_layers"] = 0,
-        ["bos_token_id"] = 0, ["eos_token_id"] = 1,
+        ["v_head_dim"] = 128, ["qk_nope_head_dim"] = 128, ["topk_method"] = "greedy", ["n_group"] = 1, ["topk_group"] = 1,
+        ["num_experts_per_tok"] = 6, ["moe_layer_freq"] = 1, ["first_k_dense_replace"] = 1, ["norm_topk_prob"] = false,
+        ["scoring_func"] = "softmax", ["max_position_embeddings"] = 163840, ["rope_theta"] = 10000.0, ["rms_norm_eps"] = 1e-6,
+        ["tie_word_embeddings"] = false, ["hidden_act"] = "silu", ["torch_dtype"] = "bfloat16",
+        ["bos_token_id"] = 100000, ["eos_token_id"] = 100001,
     };
 
-    public static readonly string[] Shapes = ["qwen2-1.5b", "v3-lite-4l"];
+    public static readonly string[] Shapes = ["qwen2-1.5b", "v2-lite-4l"];
 
     /// <summary>Writes config.json, tokenizer files and bf16 model.safetensors into dir unless already there.</summary>
     public static void Ensure(string shape, string dir, string tokenizersDir)
@@ -45,7 +45,7 @@ public static class BenchModels
         var config = shape switch
         {
             "qwen2-1.5b" => Qwen15B(vocab),
-            "v3-lite-4l" => V3Lite(vocab, 4),
+            "v2-lite-4l" => V2Lite(vocab, 4),
             _ => throw new ArgumentException($"unknown shape {shape}; known: {string.Join(", ", Shapes)}"),
         };
         File.WriteAllText(Path.Combine(dir, "config.json"), config.ToJsonString(new() { WriteIndented = true }));
@@ -60,7 +60,7 @@ public static class BenchModels
         yield return ("model.embed_tokens.weight", [v, d], false);
         yield return ("model.norm.weight", [d], true);
         yield return ("lm_head.weight", [v, d], false);
-        bool ds = (string)c["model_type"]! == "deepseek_v3";
+        bool ds = ((string)c["model_type"]!).StartsWith("deepseek");
         for (int l = 0; l < layers; l++)
         {
             string p = $"model.layers.{l}";
@@ -77,7 +77,6 @@ public static class BenchModels
                 if (l < (int)c["first_k_dense_replace"]!) { foreach (var t in Mlp($"{p}.mlp", d, inter)) yield return t; continue; }
                 int e = (int)c["n_routed_experts"]!, mi = (int)c["moe_intermediate_size"]!, shared = (int)c["n_shared_experts"]!;
                 yield return ($"{p}.mlp.gate.weight", [e, d], false);
-                yield return ($"{p}.mlp.gate.e_score_correction_bias", [e], false);
                 for (int x = 0; x < e; x++) foreach (var t in Mlp($"{p}.mlp.experts.{x}", d, mi)) yield return t;
                 foreach (var t in Mlp($"{p}.mlp.shared_experts", d, shared * mi)) yield return t;
             }

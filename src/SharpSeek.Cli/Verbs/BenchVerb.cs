@@ -32,12 +32,17 @@ public static class BenchVerb
             });
             var result = Measure(m, p, n, r);
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { pp_tok_s = result.Pp, tg_tok_s = result.Tg, threads = t, p, n, weight_bytes = m.WeightBytes }));
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    pp_tok_s = result.Pp, tg_tok_s = result.Tg, threads = t, p, n, weight_bytes = m.WeightBytes,
+                    decode_bytes_per_token = m.DecodeBytesPerToken, kv_bytes_per_token = m.NewSequence(1).BytesPerToken, peak_rss_bytes = Environment.WorkingSet > 0 ? System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 : 0,
+                }));
             else
             {
                 Console.WriteLine($"model {parse.GetValue(model)}  weights {m.WeightBytes / 1e6:F1} MB  threads {t}");
                 if (p > 0) Console.WriteLine($"pp{p}: {result.Pp:F2} tok/s");
-                if (n > 0) Console.WriteLine($"tg{n}: {result.Tg:F2} tok/s  ({result.Tg * m.WeightBytes / 1e9:F1} GB/s of weights)");
+                if (n > 0) Console.WriteLine($"tg{n}: {result.Tg:F2} tok/s  ({result.Tg * m.DecodeBytesPerToken / 1e9:F1} GB/s of weights read)");
+                Console.WriteLine($"peak resident memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
             }
             return 0;
         }));

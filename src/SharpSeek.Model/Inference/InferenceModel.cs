@@ -172,7 +172,10 @@ public sealed partial class InferenceModel : IDisposable
         return NormAndHead(rows, mtp.Norm, mtp.Head, logits, default);
     }
 
-    /// <summary>Bytes of weights as stored (what a decode step reads at most).</summary>
+    /// <summary>Weight bytes one decode step of one token reads: every layer's active weights, the head, one embedding row.</summary>
+    public long DecodeBytesPerToken => embedding.RowBytes + output.Bytes + layers.Sum(l => l.ActiveBytes);
+
+    /// <summary>Bytes of weights as stored.</summary>
     public long WeightBytes => embedding.Bytes + (ReferenceEquals(output, embedding) ? 0 : output.Bytes) + layers.Sum(l => l.WeightBytes);
 
     public void Dispose()

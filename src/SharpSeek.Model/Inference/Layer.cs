@@ -18,6 +18,8 @@ public sealed partial class InferenceModel
     abstract class FastFeedForward
     {
         public abstract long WeightBytes { get; }
+        /// <summary>Bytes one token's decode step reads (MoE: shared + gate + num_experts_per_tok experts).</summary>
+        public virtual long ActiveBytes => WeightBytes;
         public abstract void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y);
     }
 
@@ -25,6 +27,7 @@ public sealed partial class InferenceModel
     {
         public FastAttention Attention { get; } = attention;
         public long WeightBytes => Attention.WeightBytes + ffn.WeightBytes;
+        public long ActiveBytes => Attention.WeightBytes + ffn.ActiveBytes;
 
         public static Layer Load(WeightLoader w, ModelConfig c, int i)
         {
@@ -94,6 +97,7 @@ public sealed partial class InferenceModel
         }
 
         public override long WeightBytes => experts.Sum(e => e.WeightBytes) + (shared?.WeightBytes ?? 0) + gate.Weight.LongLength * 4;
+        public override long ActiveBytes => topK * experts[0].WeightBytes + (shared?.WeightBytes ?? 0) + gate.Weight.LongLength * 4;
 
         public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y)
         {
