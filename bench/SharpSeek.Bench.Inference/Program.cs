@@ -23,12 +23,10 @@ string root = FindRoot();
 string models = Path.Combine(root, "bench", ".models");
 string cli = Path.Combine(root, "src", "SharpSeek.Cli", "bin", "Release", "net10.0", "sharpseek.dll");
 if (!File.Exists(cli)) throw new FileNotFoundException($"build the CLI first: dotnet build -c Release src/SharpSeek.Cli ({cli})");
-var bandwidth = threads.ToDictionary(t => t, Bandwidth.Measure);
 string commit = Git(root, "rev-parse --short HEAD");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; kernels {Quant.KernelPathName}; commit {commit}");
-Console.WriteLine($"read bandwidth: {string.Join(", ", bandwidth.Select(b => $"{b.Key} thread(s) {b.Value / 1e9:F1} GB/s"))}");
 Console.WriteLine($"llama-bench: {llamaBench ?? "(not given: ratios omitted)"}");
-Console.WriteLine("| model | type | threads | test | SharpSeek tok/s | llama.cpp tok/s | ratio | roofline | peak RSS / (file + KV) |");
+Console.WriteLine("| model | type | threads | test | SharpSeek tok/s | llama.cpp tok/s | ratio | roofline (GB/s read) | peak RSS / (file + KV) |");
 Console.WriteLine("|---|---|---|---|---:|---:|---:|---:|---:|");
 foreach (var shape in shapes)
 {
@@ -44,8 +42,10 @@ foreach (var shape in shapes)
         {
             var ours = new List<JsonElement>();
             var theirs = new List<(double Pp, double Tg)>();
+            var bandwidth = new List<double>();
             for (int r = 0; r < reps; r++)
             {
+                bandwidth.Add(Bandwidth.Measure(t));       // the roofline, measured beside each repetition
                 ours.Add(Ours(cli, gguf, p, n, t));
                 if (llamaBench is not null) theirs.Add(LlamaBench(llamaBench, gguf, p, n, t));
             }
@@ -54,9 +54,9 @@ foreach (var shape in shapes)
             long bytesPerToken = ours[0].GetProperty("decode_bytes_per_token").GetInt64();
             long kv = ours[0].GetProperty("kv_bytes_per_token").GetInt64() * (Math.Max(p, n) + 1);
             double rss = ours.Max(o => o.GetProperty("peak_rss_bytes").GetInt64()) / (double)(fileBytes + kv);
-            double roofline = tg * bytesPerToken / bandwidth[t];
+            double roofline = tg * bytesPerToken / bandwidth.Max();
             Console.WriteLine($"| {shape} | {type} | {t} | pp{p} | {pp:F1} | {lpp:F1} | {pp / lpp:F2} | | {rss:F2} |");
-            Console.WriteLine($"| {shape} | {type} | {t} | tg{n} | {tg:F2} | {ltg:F2} | {tg / ltg:F2} | {roofline:P0} | |");
+            Console.WriteLine($"| {shape} | {type} | {t} | tg{n} | {tg:F2} | {ltg:F2} | {tg / ltg:F2} | {roofline:P0} of {bandwidth.Max() / 1e9:F1} | |");
         }
     }
 }
