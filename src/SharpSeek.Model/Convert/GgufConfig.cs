@@ -69,7 +69,7 @@ public static class GgufConfig
             case DeepseekV3Config d:
                 w.Set($"{a}.leading_dense_block_count", (uint)(d.HasMoe ? d.FirstKDenseReplace : d.NumHiddenLayers));
                 w.Set($"{a}.vocab_size", (uint)d.VocabSize);
-                if (d.QLoraRank is { } q) w.Set($"{a}.attention.q_lora_rank", (uint)q);
+                w.Set($"{a}.attention.q_lora_rank", (uint)(d.QLoraRank ?? 0));   // llama.cpp requires the key; 0 = no query LoRA (V2-Lite)
                 w.Set($"{a}.attention.kv_lora_rank", (uint)d.KvLoraRank);
                 w.Set($"{a}.attention.key_length", (uint)(d.KvLoraRank + d.QkRopeHeadDim));
                 w.Set($"{a}.attention.value_length", (uint)d.KvLoraRank);
