@@ -19,10 +19,12 @@ public static class BenchVerb
         var reps = new Option<int>("-r") { Description = "repetitions", DefaultValueFactory = _ => 3 };
         var f16 = new Option<bool>("--f16-cache") { Description = "store the KV cache in f16" };
         var json = new Option<bool>("--json") { Description = "print {\"pp_tok_s\":..,\"tg_tok_s\":..}" };
-        var cmd = new Command("bench", "Measure prompt-processing and generation throughput (llama-bench's pp/tg).") { model, prompt, gen, threads, reps, f16, json };
+        var mtpText = new Option<string>("--mtp-text") { Description = "measure MTP speculative decoding instead: prompts cut from this text file (tokenized with the model's tokenizer.json)" };
+        var cmd = new Command("bench", "Measure prompt-processing and generation throughput (llama-bench's pp/tg).") { model, prompt, gen, threads, reps, f16, json, mtpText };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             int p = parse.GetValue(prompt), n = parse.GetValue(gen), t = parse.GetValue(threads), r = parse.GetValue(reps);
+            if (parse.GetValue(mtpText) is { } textFile) return MeasureMtp(parse.GetValue(model)!, textFile, n, t, r, parse.GetValue(json));
             if (p < 0 || n < 0 || (p == 0 && n == 0)) throw new ArgumentException("-p and -n must be ≥ 0, and not both 0");
             if (t < 1) throw new ArgumentException("-t must be ≥ 1");
             if (r < 1) throw new ArgumentException("-r must be ≥ 1");
@@ -47,6 +49,35 @@ public static class BenchVerb
             return 0;
         }));
         return cmd;
+    }
+
+    // Greedy decoding with and without MTP drafts on r prompts of 32 tokens cut from a text: outputs must be equal;
+    // reports the acceptance rate and the speed-up measured in the same run.
+    static int MeasureMtp(string modelPath, string textFile, int n, int threads, int reps, bool json)
+    {
+        var dir = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        var ids = SharpSeek.Tokenizers.Tokenizer.Load(dir).Encode(File.ReadAllText(textFile));
+        using var m = InferenceModel.Load(modelPath, new InferenceOptions { Threads = threads, MaxBatch = 64, MaxContext = 32 + n + 2 });
+        if (!m.HasMtp) throw new ArgumentException($"{modelPath} has no MTP module (num_nextn_predict_layers is 0)");
+        if (ids.Length < 32 * reps) throw new ArgumentException($"{textFile} holds {ids.Length} tokens; {32 * reps} are needed for {reps} prompts");
+        double plainSeconds = 0, specSeconds = 0;
+        int drafted = 0, accepted = 0, tokens = 0, mainSteps = 0;
+        for (int i = 0; i < reps; i++)
+        {
+            var promptIds = ids.AsSpan(i * ids.Length / reps, 32).ToArray();
+            var sw = Stopwatch.StartNew();
+            var plain = Speculative.Greedy(m, promptIds, n);
+            plainSeconds += sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            var (spec, stats) = Speculative.GreedyWithMtp(m, promptIds, n);
+            specSeconds += sw.Elapsed.TotalSeconds;
+            if (!plain.SequenceEqual(spec)) throw new InvalidOperationException($"prompt {i}: speculative output differs from plain greedy decoding");
+            drafted += stats.Drafted; accepted += stats.Accepted; tokens += stats.Tokens; mainSteps += stats.MainSteps;
+        }
+        double acceptance = drafted == 0 ? 0 : (double)accepted / drafted, speedup = plainSeconds / specSeconds;
+        if (json) Console.WriteLine(JsonSerializer.Serialize(new { mtp_acceptance = acceptance, speedup, tokens, main_steps = mainSteps, plain_tok_s = tokens / plainSeconds, mtp_tok_s = tokens / specSeconds }));
+        else Console.WriteLine($"MTP: acceptance {acceptance:P1} ({accepted}/{drafted}), {tokens} tokens in {mainSteps} main steps; plain {tokens / plainSeconds:F1} tok/s, speculative {tokens / specSeconds:F1} tok/s, speed-up {speedup:F2}×; outputs identical");
+        return 0;
     }
 
     public static (double Pp, double Tg) Measure(InferenceModel m, int p, int n, int reps)
