@@ -72,51 +72,7 @@ static unsafe class Program
             foreach (int n in Quick ? new[] { 4 } : new[] { 4, 32 })
                 MatMulBench(t, 1536, 8960, n, pools);
 
-        // ---- quantized MatMul at decode and prefill sizes, t1 CPU time: tiles vs one Dot per pair ----
-
-    static void MatMulTable(string[] args)
-    {
-        int at = Array.IndexOf(args, "--n");
-        var ns = at >= 0 ? args[at + 1].Split(',').Select(int.Parse).ToArray() : new[] { 1, 128, 512 };
-        at = Array.IndexOf(args, "--types");
-        var types = at >= 0 ? args[at + 1].Split(',').Select(Enum.Parse<GgmlType>).ToArray()
-            : new[] { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K };
-        at = Array.IndexOf(args, "--shapes");
-        var shapes = at >= 0 ? args[at + 1].Split(',').Select(v => (int.Parse(v.Split('x')[0]), int.Parse(v.Split('x')[1]))).ToArray()
-            : new[] { (1536, 8960), (4096, 4096) };
-        bool compare = args.Contains("--compare");
-        if (args.Contains("--multirow")) Quant.MultiRowDecode = true;
-        if (args.Contains("--rowdecode")) Quant.MultiRowDecode = false;
-        Md.Add("| type | rows×cols | n | t1 GFLOP/s | t1 GB/s of weights | " + (compare ? "one Dot per pair t1 GFLOP/s | speed-up |" : ""));
-        foreach (var t in types)
-            foreach (var (rows, cols) in shapes)
-            {
-                var w = Weights(t, rows, cols, out long bytes);
-                foreach (int n in ns)
-                {
-                    var x = new float[n * cols];
-                    for (int i = 0; i < x.Length; i++) x[i] = MathF.Sin(i);
-                    var y = new float[n * rows];
-                    int next = 0;
-                    double flops = 2.0 * rows * cols * n;
-                    double s = Time(() => { Quant.MatMul(t, w[next], rows, cols, x, n, y, null); next = (next + 1) % w.Length; }, n > 1 ? 0.6 : 0.25, 3, cpuTime: true);
-                    string extra = "";
-                    if (compare)
-                    {
-                        Quant.UseTiles = false; bool md = Quant.MultiRowDecode; Quant.MultiRowDecode = false;
-                        double s0 = Time(() => { Quant.MatMul(t, w[next], rows, cols, x, n, y, null); next = (next + 1) % w.Length; }, n > 1 ? 0.6 : 0.25, 3, cpuTime: true);
-                        Quant.UseTiles = true; Quant.MultiRowDecode = md;
-                        extra = $" {flops / s0 / 1e9:F1} | {s0 / s:F2}× |";
-                    }
-                    Line($"MatMul {t,-5} {rows}x{cols} n={n}: t1 {flops / s / 1e9:F1} GFLOP/s, {bytes / s / 1e9:F1} GB/s{extra}");
-                    Md.Add($"| {t} | {rows}×{cols} | {n} | {flops / s / 1e9:F1} | {bytes / s / 1e9:F1} |{extra}");
-                }
-            }
-        int mdAt = Array.IndexOf(args, "--markdown");
-        if (mdAt >= 0) File.WriteAllText(args[mdAt + 1], string.Join("\n", Md) + "\n");
-    }
-
-    // ---- GEMM ----
+        // ---- GEMM ----
         Md.Add("\n### GEMM C[m,n] = A[m,k]·B[n,k]ᵀ\n");
         Md.Add("| B | m×n×k | t1 GFLOP/s | t1 % of 1-core FMA peak | t2 GFLOP/s | naive ref t1 GFLOP/s | speed-up t1 vs naive |");
         Md.Add("|---|---|---:|---:|---:|---:|---:|");
