@@ -18,4 +18,8 @@ root.Subcommands.Add(PullVerb.Create());
 root.Subcommands.Add(DataVerb.Create());
 root.Subcommands.Add(TrainVerb.Create());
 root.Subcommands.Add(EvalVerb.Create());
+root.Subcommands.Add(R1DataVerb.Create());
+root.Subcommands.Add(SftVerb.Create());
+root.Subcommands.Add(GrpoVerb.Create());
+root.Subcommands.Add(DistillVerb.Create());
 return root.Parse(args).Invoke();

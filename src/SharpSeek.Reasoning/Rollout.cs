@@ -13,9 +13,12 @@ public sealed record RolloutSample(int[] Tokens, bool Finished);
 
 public static class Rollout
 {
-    /// <summary>k samples for each prompt: result[prompt][sample].</summary>
+    /// <summary>
+    /// k samples for each prompt: result[prompt][sample]. tokenizerVocab (optional) masks the ids at and above it — the
+    /// padding rows of an embedding larger than the tokenizer (Qwen's 151936 vs 151665), which no text decodes to.
+    /// </summary>
     public static RolloutSample[][] Generate(InferenceModel model, IReadOnlyList<int[]> prompts, int k, SamplingSettings sampling,
-        IReadOnlyCollection<int> stopIds, int maxParallel = 16)
+        IReadOnlyCollection<int> stopIds, int maxParallel = 16, int? tokenizerVocab = null)
     {
         sampling.Validate();
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be ≥ 1");
@@ -58,7 +61,9 @@ public static class Rollout
                 for (int r = 0; r < active.Count; r++)
                 {
                     int j = active[r];
-                    int token = samplers[j].Sample(logits.AsSpan(r * v, v));
+                    var row = logits.AsSpan(r * v, v);
+                    if (tokenizerVocab is int tv && tv < v) row[tv..].Fill(float.NegativeInfinity);
+                    int token = samplers[j].Sample(row);
                     if (stopIds.Contains(token)) { done[j] = finished[j] = true; continue; }
                     outputs[j].Add(token);
                     if (outputs[j].Count >= limit[j]) { done[j] = true; continue; }
@@ -102,7 +107,7 @@ public sealed class ModelGenerator(InferenceModel model, Tokenizer tokenizer, in
     public IReadOnlyList<IReadOnlyList<string>> Generate(IReadOnlyList<string> prompts, int k, SamplingSettings sampling)
     {
         var ids = prompts.Select(EncodePrompt).ToList();
-        var samples = Rollout.Generate(model, ids, k, sampling, StopIds, maxParallel);
+        var samples = Rollout.Generate(model, ids, k, sampling, StopIds, maxParallel, tokenizer.VocabSize);
         return samples.Select(group => (IReadOnlyList<string>)group.Select(s =>
         {
             var text = new string(tokenizer.Decode(s.Tokens, skipSpecialTokens: true));      // a fresh instance to key on

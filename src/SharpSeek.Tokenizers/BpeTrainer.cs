@@ -12,7 +12,9 @@ namespace SharpSeek.Tokenizers;
 /// <param name="VocabSize">Total vocabulary including the special tokens and the 256 byte tokens.</param>
 /// <param name="MinFrequency">A pair seen fewer times than this is never merged (HF default 2).</param>
 /// <param name="SpecialTokens">Added tokens, ids 0.. in this order; the first is BOS, the second EOS.</param>
-public sealed record BpeTrainerOptions(int VocabSize, int MinFrequency = 2, IReadOnlyList<string>? SpecialTokens = null)
+/// <param name="IndividualDigits">Split every digit into its own pre-token first (HF `Digits` with individual_digits,
+/// as Llama-1 and many math models do): numbers are then spelled digit by digit, which column arithmetic needs.</param>
+public sealed record BpeTrainerOptions(int VocabSize, int MinFrequency = 2, IReadOnlyList<string>? SpecialTokens = null, bool IndividualDigits = false)
 {
     /// <summary>DeepSeek-V3 / R1 special tokens (BOS, EOS, pad, then the chat and reasoning markers).</summary>
     public static readonly IReadOnlyList<string> DeepSeekSpecialTokens =
@@ -35,6 +37,7 @@ public sealed class TrainedBpe
     /// <summary>Model tokens in id order (ids start after the special tokens): 256 byte tokens, then merge results.</summary>
     public required IReadOnlyList<string> Tokens { get; init; }
     public required IReadOnlyList<(string Left, string Right)> Merges { get; init; }
+    public bool IndividualDigits { get; init; }
 
     /// <summary>
     /// The published DeepSeek-R1-Distill-Qwen chat template, verbatim (drops earlier reasoning; the reply opens with
@@ -90,6 +93,13 @@ public sealed class TrainedBpe
         w.WriteStartObject("pre_tokenizer");
         w.WriteString("type", "Sequence");
         w.WriteStartArray("pretokenizers");
+        if (IndividualDigits)
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "Digits");
+            w.WriteBoolean("individual_digits", true);
+            w.WriteEndObject();
+        }
         foreach (var rx in new[] { SplitPattern.DeepSeekDigits, SplitPattern.DeepSeekCjk, SplitPattern.DeepSeekMain })
         {
             w.WriteStartObject();
@@ -192,6 +202,7 @@ public static class BpeTrainer
 
         // 1. word counts: DeepSeek-V3 pre-tokenization of each document, special-token strings cut out
         var pre = new SequencePreTokenizer([
+            .. options.IndividualDigits ? new PreTokenizer[] { new DigitsPreTokenizer(true) } : [],
             new SplitPreTokenizer(SplitPattern.FromRegex(SplitPattern.DeepSeekDigits), SplitBehavior.Isolated, false),
             new SplitPreTokenizer(SplitPattern.FromRegex(SplitPattern.DeepSeekCjk), SplitBehavior.Isolated, false),
             new SplitPreTokenizer(SplitPattern.FromRegex(SplitPattern.DeepSeekMain), SplitBehavior.Isolated, false),
@@ -296,6 +307,6 @@ public static class BpeTrainer
                 if (c > 0) heap.Enqueue(k, (-c, k));
             }
         }
-        return new TrainedBpe { SpecialTokens = specials.ToList(), Tokens = tokens, Merges = merges };
+        return new TrainedBpe { SpecialTokens = specials.ToList(), Tokens = tokens, Merges = merges, IndividualDigits = options.IndividualDigits };
     }
 }

@@ -93,6 +93,7 @@ public sealed class TrainModel
     float[]? xf, rstdF, logits, dx, dxf, cat, rstdE, rstdH, mx, mout, mxf, rstdM, mlogits, dcat, dmx;
     int[]? mtpTargets, embIds;
     Batch? last;
+    bool policyMode;
     public double LastMainLoss { get; private set; }
     public double LastMtpLoss { get; private set; }
     public double LastBalanceLoss { get; private set; }
@@ -243,9 +244,39 @@ public sealed class TrainModel
         LastMainLoss = LastMtpLoss = 0;
         if (!keepLogits)
             LastMainLoss = CrossEntropy.ForwardBackward(logits, N, V, batch.Targets, 0, 1, lossScale / Math.Max(valid, 1)) / Math.Max(valid, 1);
-        if (HasMtp && (MtpWeight > 0 || keepLogits)) MtpForward(batch, lossScale, keepLogits);
+        if (HasMtp && !policyMode && (MtpWeight > 0 || keepLogits)) MtpForward(batch, lossScale, keepLogits);
         LastBalanceLoss = MoeLayers.Sum(m => m.BalanceLoss);
         return LastMainLoss + MtpWeight * LastMtpLoss + LastBalanceLoss;
+    }
+
+    /// <summary>
+    /// Policy-gradient forward (GRPO): the main model only (no MTP, no CE gradient yet), activations saved for
+    /// PolicyBackward; writes log p(target) of every row into logp [B·T] (0 where the target is −1).
+    /// </summary>
+    public void PolicyForward(Batch batch, float[] logp)
+    {
+        policyMode = true;
+        try { Forward(batch, lossScale: 1, keepLogits: true); }
+        finally { policyMode = false; }
+        int N = batch.B * batch.T;
+        CrossEntropy.TargetLogProbs(logits.AsSpan(0, N * V), N, V, batch.Targets, logp);
+    }
+
+    /// <summary>
+    /// Adds the gradient of a loss L(logp) given dL/dlogp per row [B·T] after PolicyForward on the same batch:
+    /// dL/dlogits_i = dL/dlogp_i · (onehot(y_i) − softmax_i), i.e. the cross-entropy gradient scaled by −dL/dlogp_i.
+    /// </summary>
+    public void PolicyBackward(float[] dlogp)
+    {
+        var batch = last ?? throw new InvalidOperationException("PolicyBackward needs a PolicyForward first");
+        int N = batch.B * batch.T;
+        var rowScale = new float[N];
+        for (int i = 0; i < N; i++) rowScale[i] = -dlogp[i];
+        CrossEntropy.ForwardBackward(logits!, N, V, batch.Targets, 0, 1, 1f, rowScale: rowScale);
+        float mtp = MtpWeight;
+        MtpWeight = 0;
+        try { Backward(); }
+        finally { MtpWeight = mtp; }
     }
 
     // MTP depth 1: row (b, t) combines h_t (main final-normed hidden) with Emb(y_t) (the next input token) and predicts

@@ -15,14 +15,17 @@ public static class TokenizerTrainVerb
         var vocab = new Option<int>("--vocab-size") { Description = "total vocabulary: special tokens + 256 bytes + merges", Required = true };
         var output = new Option<string>("--out") { Description = "folder to write tokenizer.json and tokenizer_config.json into", Required = true };
         var minFreq = new Option<int>("--min-frequency") { Description = "never merge a pair seen fewer times (default 2)", DefaultValueFactory = _ => 2 };
+        var digits = new Option<bool>("--individual-digits") { Description = "spell numbers digit by digit (HF Digits pre-tokenizer with individual_digits)" };
+        var specials = new Option<string[]>("--special-tokens") { Description = "added tokens, ids 0.. in order (first BOS, second EOS); default: DeepSeek's", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "print {\"vocab_size\":..,\"merges\":..,\"seconds\":..}" };
-        var train = new Command("train", "Train a byte-level BPE tokenizer.") { input, vocab, output, minFreq, json };
+        var train = new Command("train", "Train a byte-level BPE tokenizer.") { input, vocab, output, minFreq, digits, specials, json };
         train.SetAction(parse => CliErrors.Run(() =>
         {
             var files = parse.GetValue(input)!;
             foreach (var f in files) if (!File.Exists(f)) throw new ArgumentException($"--input {f} does not exist");
             var sw = Stopwatch.StartNew();
-            var opts = new BpeTrainerOptions(parse.GetValue(vocab), parse.GetValue(minFreq));
+            var opts = new BpeTrainerOptions(parse.GetValue(vocab), parse.GetValue(minFreq),
+                parse.GetValue(specials) is { Length: > 0 } s ? s : null, parse.GetValue(digits));
             var trained = BpeTrainer.Train(files.Select(File.ReadAllText), opts);
             var dir = parse.GetValue(output)!;
             trained.Save(dir);

@@ -76,6 +76,13 @@ public sealed partial class InferenceModel : IDisposable
         s = new Scratch(this);
     }
 
+    /// <summary>A model over any tensor source (it takes ownership: disposing the model disposes the source).</summary>
+    public static InferenceModel FromSource(ITensorSource source, ModelConfig config, InferenceOptions? options = null)
+    {
+        config.Validate();
+        return new InferenceModel(source, config, options ?? new InferenceOptions());
+    }
+
     public static InferenceModel Load(string path, InferenceOptions? options = null)
     {
         var (source, config) = TensorSources.Open(path);

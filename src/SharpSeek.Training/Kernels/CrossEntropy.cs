@@ -7,7 +7,8 @@ namespace SharpSeek.Training.Kernels;
 
 public static class CrossEntropy
 {
-    public static double ForwardBackward(float[] logits, int N, int V, int[] targets, int tOff, int tStride, float scale, float[]? losses = null)
+    /// <summary>rowScale (optional, [N]) multiplies row i's gradient by rowScale[i] on top of scale (GRPO: −dL/dlogp_i).</summary>
+    public static double ForwardBackward(float[] logits, int N, int V, int[] targets, int tOff, int tStride, float scale, float[]? losses = null, float[]? rowScale = null)
     {
         var rowLoss = Scratch.Get(2, N);
         Workers.For(0, (N + 15) / 16, Workers.Count, ch =>
@@ -24,13 +25,29 @@ public static class CrossEntropy
                 TensorPrimitives.Exp(row, row);
                 float sum = TensorPrimitives.Sum(row);
                 rowLoss[i] = MathF.Log(sum) - (zy - max);
-                TensorPrimitives.Multiply(row, scale / sum, row);
-                row[y] -= scale;
+                float sc = rowScale is null ? scale : scale * rowScale[i];
+                TensorPrimitives.Multiply(row, sc / sum, row);
+                row[y] -= sc;
             }
         });
         double total = 0;
         for (int i = 0; i < N; i++) total += rowLoss[i];
         if (losses is not null) rowLoss.AsSpan(0, N).CopyTo(losses);
         return total;
+    }
+
+    /// <summary>log p(target) of each row into logp [N] (0 where the target is negative); logits untouched.</summary>
+    public static void TargetLogProbs(ReadOnlySpan<float> logits, int N, int V, ReadOnlySpan<int> targets, Span<float> logp)
+    {
+        for (int i = 0; i < N; i++)
+        {
+            int y = targets[i];
+            if (y < 0) { logp[i] = 0; continue; }
+            var row = logits.Slice(i * V, V);
+            float max = TensorPrimitives.Max(row);
+            double sum = 0;
+            foreach (var z in row) sum += Math.Exp(z - max);
+            logp[i] = (float)(row[y] - max - Math.Log(sum));
+        }
     }
 }
