@@ -7,7 +7,7 @@ public sealed record DistillStats(int Problems, int Samples, int Kept, double Se
 
 public static class Distill
 {
-    public static (List<SftExample> Examples, DistillStats Stats) RejectionSample(ModelGenerator teacher, IReadOnlyList<ReasoningTask> tasks,
+    public static (List<SftExample> Examples, DistillStats Stats) RejectionSample(GenerateCompletions teacher, IReadOnlyList<ReasoningTask> tasks,
         int problemsPerTask, int k, SamplingSettings sampling, int seed)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -17,7 +17,7 @@ public static class Distill
         {
             var list = task.Generate(Split.Rl, problemsPerTask, seed + 101);
             problems += list.Count;
-            var completions = teacher.Generate(list.Select(p => p.Prompt).ToList(), k, sampling);
+            var completions = teacher(list.Select(p => p.Prompt).ToList(), k, sampling);
             for (int i = 0; i < list.Count; i++)
                 foreach (var c in completions[i])
                 {

@@ -86,3 +86,61 @@ public class CliTests
         Assert.StartsWith("error: ", stderr);
     }
 }
+
+[Collection("Console")]
+public class RecipeCliTests
+{
+    static (int code, string stdout, string stderr) Run(params string[] args)
+    {
+        var root = new RootCommand { SftVerb.Create(), GrpoVerb.Create(), DistillVerb.Create(), R1DataVerb.Create() };
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o); Console.SetError(e);
+        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
+    }
+
+    static readonly string Tiny = Fixtures.Path("models", "chat-tiny");
+
+    [Fact]
+    public void Bad_recipe_inputs_give_one_clear_error_line()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sharpseek-cli-r1-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string bad = Path.Combine(dir, "bad.jsonl");
+            File.WriteAllText(bad, "{\"prompt\":\"Compute 1 + 1.\",\"reasoning\":\"1 + 1 = 2\",\"answer\":\"2\"}\n{not json\n");
+            var (code, _, err) = Run("sft", "--model", Tiny, "--data", bad, "--out", Path.Combine(dir, "sft"));
+            Assert.Equal(1, code);
+            Assert.Contains("bad.jsonl:2", err);
+
+            (code, _, err) = Run("grpo", "--model", Tiny, "--out", Path.Combine(dir, "g"), "--rewards", "accuracy=1,elegance=2");
+            Assert.Equal(1, code);
+            Assert.Contains("elegance", err);
+            Assert.Contains("accuracy", err);                                        // lists the known ones
+
+            (code, _, err) = Run("grpo", "--model", Tiny, "--out", Path.Combine(dir, "g"), "--tasks", "arithmetic,chess");
+            Assert.Equal(1, code);
+            Assert.Contains("unknown task 'chess'", err);
+
+            // a checkpoint that does not match its config
+            string wrong = Path.Combine(dir, "wrong");
+            Directory.CreateDirectory(wrong);
+            foreach (var f in Directory.GetFiles(Tiny)) File.Copy(f, Path.Combine(wrong, Path.GetFileName(f)));
+            File.WriteAllText(Path.Combine(wrong, "config.json"), File.ReadAllText(Path.Combine(Tiny, "config.json")).Replace("\"hidden_size\": 64", "\"hidden_size\": 96"));
+            (code, _, err) = Run("grpo", "--model", wrong, "--out", Path.Combine(dir, "g2"));
+            Assert.Equal(1, code);
+            Assert.Contains("model.embed_tokens.weight", err);
+            Assert.DoesNotContain("   at ", err);                                    // no stack trace
+
+            // a prompt longer than the context
+            string longData = Path.Combine(dir, "long.jsonl");
+            File.WriteAllText(longData, JsonSerializer.Serialize(new { prompt = string.Concat(Enumerable.Repeat("Compute 1 + 1. ", 2000)), reasoning = "r", answer = "2" }) + "\n");
+            (code, _, err) = Run("sft", "--model", Tiny, "--data", longData, "--out", Path.Combine(dir, "sft2"));
+            Assert.Equal(1, code);
+            Assert.Contains("context", err);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+}

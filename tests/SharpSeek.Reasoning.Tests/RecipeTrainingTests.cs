@@ -198,3 +198,36 @@ public class RecipeTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
         finally { Directory.Delete(dir, recursive: true); }
     }
 }
+
+public class RecipeDataTests
+{
+    [Fact]
+    public void Rejection_sampling_keeps_one_verified_well_formed_trace_per_problem()
+    {
+        var task = TaskRegistry.Get("arithmetic");
+        // a fake teacher: sample 0 malformed, sample 1 wrong, sample 2 right, sample 3 right again
+        GenerateCompletions teacher = (prompts, k, _) => prompts.Select(p =>
+        {
+            var problem = task.Generate(Split.Rl, 5, 1 + 101).First(x => x.Prompt == p);
+            return (IReadOnlyList<string>)new[] { $"<answer>{problem.Answer}</answer>", "x\n</think>\n<answer>-1</answer>",
+                $"first\n</think>\n<answer>{problem.Answer}</answer>", $"second\n</think>\n<answer>{problem.Answer}</answer>" };
+        }).ToList();
+        var (examples, stats) = Distill.RejectionSample(teacher, [task], 5, 4, SamplingSettings.R1Eval(64), 1);
+        Assert.Equal(5, examples.Count);
+        Assert.All(examples, e => Assert.Equal("first", e.Reasoning));
+        Assert.Equal((5, 20, 5), (stats.Problems, stats.Samples, stats.Kept));
+    }
+
+    [Fact]
+    public void Pretraining_text_is_disjoint_from_held_out_and_rl_problems()
+    {
+        var tasks = new[] { "arithmetic", "countdown3", "linear", "evaluate" }.Select(TaskRegistry.Get).ToList();
+        var docs = Corpus.Pretrain(tasks, 300, 1);
+        Assert.Equal(1200, docs.Count);
+        var prompts = docs.Select(d => d.Split('\n')[0]["Problem: ".Length..]).ToHashSet();
+        foreach (var t in tasks)
+            foreach (var split in new[] { Split.Test, Split.Rl, Split.ColdStart })
+                Assert.DoesNotContain(t.Generate(split, 300, 1), p => prompts.Contains(p.Prompt));
+        Assert.All(docs, d => Assert.DoesNotContain("<think>", d));
+    }
+}

@@ -27,6 +27,7 @@ public static class ChatVerb
             sampling.Validate();
             var path = ModelPaths.Resolve(parse.GetValue(model));
             Console.Error.WriteLine($"loading {path} …");
+            if (parse.GetValue(model) is null) Console.Error.WriteLine(ModelPaths.EmbeddedNote);
             using var serving = ModelPaths.Load(path, new EngineOptions { Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1 } });
             var session = new ChatSession(serving) { SystemPrompt = parse.GetValue(system), Sampling = sampling, MaxTokens = parse.GetValue(maxTokens) };
             bool color = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
@@ -49,6 +50,15 @@ public static class ChatVerb
 /// <summary>Model argument → folder; the embedded default when none is given.</summary>
 static class ModelPaths
 {
+    /// <summary>The model under models/ that `chat` and `serve` use when no --model is given.</summary>
+    public const string EmbeddedName = "sharpseek-r1-tiny";
+
+    public const string EmbeddedNote =
+        "This is SharpSeek's embedded model: a small (~2M-parameter) DeepSeek-V3-architecture model that SharpSeek trained itself\n" +
+        "with the R1 recipe (pretraining on worked solutions, cold-start SFT, GRPO with rule rewards). It reasons in <think> and\n" +
+        "answers arithmetic and Countdown problems (e.g. \"Compute 347 * 86.\"); it is not a general assistant. For a real model:\n" +
+        "  sharpseek pull deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B   then   sharpseek chat --model DeepSeek-R1-Distill-Qwen-1.5B";
+
     public static string Resolve(string? given)
     {
         if (!string.IsNullOrEmpty(given))
@@ -58,6 +68,9 @@ static class ModelPaths
                 if (Directory.Exists(Path.Combine(root, given))) return Path.Combine(root, given);
             throw new ArgumentException($"--model: '{given}' is neither a folder, a file, nor a model under {string.Join(" or ", ModelRoots())}");
         }
+        foreach (var root in ModelRoots())
+            if (File.Exists(Path.Combine(root, EmbeddedName, "config.json")))
+                return Path.Combine(root, EmbeddedName);
         foreach (var root in ModelRoots())
             if (Directory.Exists(root))
                 foreach (var dir in Directory.GetDirectories(root).Order())

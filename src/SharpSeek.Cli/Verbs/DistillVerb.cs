@@ -35,7 +35,7 @@ public static class DistillVerb
                 var t = PolicyCheckpoint.Open(parse.GetValue(teacher)!);
                 using var model = InferenceModel.Load(t.Directory, new InferenceOptions { LoadMtp = false, MaxBatch = 256 });
                 var gen = new ModelGenerator(model, t.Tokenizer, 64);
-                var (examples, stats) = Distill.RejectionSample(gen, R1DataVerb.ParseTasks(parse.GetValue(tasks)!), parse.GetValue(problems), parse.GetValue(k),
+                var (examples, stats) = Distill.RejectionSample(gen.Generate, R1DataVerb.ParseTasks(parse.GetValue(tasks)!), parse.GetValue(problems), parse.GetValue(k),
                     SamplingSettings.R1Eval(parse.GetValue(maxTokens), parse.GetValue(seed)), parse.GetValue(seed));
                 ColdStart.WriteJsonl(traces, examples);
                 Console.WriteLine($"distill: kept {stats.Kept} of {stats.Problems} problems ({stats.Samples} samples) in {stats.Seconds:F0}s → {traces}");

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The R1 recipe end to end on 2 CPU cores (docs/R1-RECIPE.md §7): data → tokenizer → pretraining → cold-start SFT →
+# GRPO → baselines (further SFT at GRPO's wall-clock; a student by distillation vs by GRPO alone) → evaluation →
+# the embedded model. Every stage resumes when rerun. Outputs under runs/r1 (git-ignored).
+#   bash tools/r1/run.sh            # everything
+#   bash tools/r1/run.sh grpo       # one stage (see the case list at the bottom)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mkdir -p runs/r1
+dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
+S() { dotnet src/SharpSeek.Cli/bin/Release/net10.0/sharpseek.dll "$@"; }
+R=runs/r1
+MAXTOK=320                                   # the longest cold-start completion is 302 tokens
+GRPO_MINUTES=${GRPO_MINUTES:-30}
+latest() { echo "$1/checkpoints/$(cat "$1/latest")"; }
+
+data() {
+  S r1-data --out $R/data --pretrain 8000 --cold-start-per-task 100
+  S r1-data --out $R/data2 --pretrain arithmetic=60000,countdown3=30000,countdown4=15000,linear=15000,evaluate=20000 --cold-start-per-task 100
+  S tokenizer train --input $R/data/tokenizer_corpus.txt --vocab-size 640 --out $R/tokenizer --individual-digits \
+    --special-tokens "<｜begin▁of▁sentence｜>" "<｜end▁of▁sentence｜>" "<｜▁pad▁｜>" "<｜User｜>" "<｜Assistant｜>" "<think>" "</think>" "<answer>" "</answer>"
+  S data --tokenizer $R/tokenizer --out $R/pretrain-shards $R/data/pretrain.jsonl
+  S data --tokenizer $R/tokenizer --out $R/pretrain-shards2 $R/data2/pretrain.jsonl
+}
+pretrain() {
+  S train --config tools/r1/pretrain.json --plain          # 5.2M tokens
+  S train --config tools/r1/pretrain-more.json --plain     # + 16.4M tokens
+  S train --config tools/r1/pretrain-student.json --plain  # the smaller distillation student
+}
+coldstart() {
+  S sft --model "$(latest $R/pretrain2)" --data $R/data/cold_start.jsonl --out $R/coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
+  S sft --model "$(latest $R/pretrain-student)" --data $R/data/cold_start.jsonl --out $R/student-coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
+}
+grpo() {
+  S grpo --model "$(latest $R/coldstart)" --out $R/grpo --tasks arithmetic,countdown3 --minutes "$GRPO_MINUTES" --steps 2000 \
+    --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens $MAXTOK --eval-every 25 --eval-n 50 --eval-k 4
+}
+sft_baseline() {   # the same wall-clock of further SFT on the cold-start traces, from the same cold-start model
+  S sft --model "$(latest $R/coldstart)" --data $R/data/cold_start.jsonl --out $R/sft-more --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
+}
+distill() {
+  S distill --teacher "$(latest $R/grpo)" --student "$(latest $R/student-coldstart)" --out $R/distill --tasks arithmetic,countdown3 \
+    --problems 400 --k 4 --max-tokens $MAXTOK --steps 300 --lr 5e-4
+}
+student_grpo() {   # GRPO on the student alone, for the distillation's wall-clock (STUDENT_MINUTES)
+  S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo --tasks arithmetic,countdown3 --minutes "${STUDENT_MINUTES:-6}" --steps 2000 \
+    --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens $MAXTOK --eval-every 25 --eval-n 50 --eval-k 4
+}
+evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
+  for m in coldstart grpo sft-more distill/sft student-coldstart student-grpo; do
+    for t in arithmetic countdown3 countdown4 linear evaluate; do
+      [ -e $R/$m/latest ] || continue
+      echo "$m $t $(S eval --model "$(latest $R/$m)" --task $t --n 100 --k 4 --max-tokens $MAXTOK --greedy --json)"
+    done
+  done | tee $R/eval.txt
+}
+embed() {         # the embedded default model: the GRPO policy (f32 safetensors) with its tokenizer; the card is written by hand
+  local src; src="$(latest $R/grpo)"
+  mkdir -p models/sharpseek-r1-tiny
+  cp "$src"/{config.json,model.safetensors,tokenizer.json,tokenizer_config.json} models/sharpseek-r1-tiny/
+}
+stages=${1:-"data pretrain coldstart grpo sft_baseline distill student_grpo evaluate embed"}
+for s in $stages; do echo "== $s"; $s; done
