@@ -77,6 +77,7 @@ public sealed class GrpoRun : IDisposable
         }
         Directory.CreateDirectory(outDir);
         var latest = restart ? null : CheckpointStore.Latest(outDir);
+        RunFiles.CheckOrigin(outDir, "grpo", init.Directory, resuming: latest is not null);
         if (latest is not null)
         {
             var state = CheckpointStore.Load(latest, Policy);

@@ -49,6 +49,26 @@ public sealed class PolicyCheckpoint
 
 static class RunFiles
 {
+    /// <summary>
+    /// Records which model a run folder started from (out/run.json) and refuses to resume it from another: a rerun
+    /// with a new --model and an old --out would otherwise silently continue the old run.
+    /// </summary>
+    public static void CheckOrigin(string outDir, string stage, string initDir, bool resuming)
+    {
+        string path = Path.Combine(outDir, "run.json"), init = Path.GetFullPath(initDir);
+        if (resuming && File.Exists(path))
+        {
+            using var d = JsonDocument.Parse(File.ReadAllText(path));
+            string? was = d.RootElement.TryGetProperty("init", out var i) ? i.GetString() : null;
+            string? wasStage = d.RootElement.TryGetProperty("stage", out var st) ? st.GetString() : null;
+            if (wasStage != stage || was != init)
+                throw new ArgumentException($"{outDir} holds a {wasStage} run that started from {was}; this {stage} starts from {init}. Use another --out, or --restart to discard it");
+            return;
+        }
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(new { stage, init }));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
     /// <summary>Keeps the metric lines with "step" ≤ step (a resumed run continues one uninterrupted file).</summary>
     public static void TruncateMetrics(string path, int step)
     {

@@ -70,6 +70,7 @@ public sealed class SftRun
         });
         Directory.CreateDirectory(outDir);
         var latest = restart ? null : CheckpointStore.Latest(outDir);
+        RunFiles.CheckOrigin(outDir, "sft", init.Directory, resuming: latest is not null);
         if (latest is not null)
         {
             var state = CheckpointStore.Load(latest, Model);

@@ -144,3 +144,39 @@ public class RecipeCliTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 }
+
+[Collection("Console")]
+public class EmbeddedModelTests
+{
+    static string Embedded => Path.Combine(Fixtures.Root, "..", "..", "models", ModelPaths.EmbeddedName);
+
+    [Fact]
+    public void Embedded_model_is_small_has_a_card_and_is_the_default()
+    {
+        Assert.True(File.Exists(Path.Combine(Embedded, "config.json")), $"no embedded model at {Embedded}");
+        long bytes = Directory.GetFiles(Embedded).Sum(f => new FileInfo(f).Length);
+        Assert.True(bytes <= 25L << 20, $"the embedded model takes {bytes / 1e6:F1} MB; the limit is 25 MB");
+        Assert.Contains("tools/r1/run.sh", File.ReadAllText(Path.Combine(Embedded, "README.md")));
+        var cwd = Environment.CurrentDirectory;
+        try
+        {
+            Environment.CurrentDirectory = Path.GetFullPath(Path.Combine(Embedded, "..", ".."));
+            var resolved = ModelPaths.Resolve(null);                      // beside the binary (copied at build) or under ./models
+            Assert.Equal(ModelPaths.EmbeddedName, Path.GetFileName(resolved));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(Embedded, "model.safetensors")), File.ReadAllBytes(Path.Combine(resolved, "model.safetensors")));
+        }
+        finally { Environment.CurrentDirectory = cwd; }
+    }
+
+    [Fact]
+    public void Embedded_model_reasons_and_solves_held_out_arithmetic()
+    {
+        using var model = SharpSeek.Model.Inference.InferenceModel.Load(Embedded, new SharpSeek.Model.Inference.InferenceOptions { Threads = 2, LoadMtp = false });
+        var gen = new SharpSeek.Reasoning.ModelGenerator(model, SharpSeek.Tokenizers.Tokenizer.Load(Embedded), 32);
+        var problems = SharpSeek.Reasoning.Tasks.TaskRegistry.Get("arithmetic").Generate(SharpSeek.Reasoning.Split.Test, 32, 1);
+        var report = new SharpSeek.Reasoning.Evaluator(gen.Generate).Greedy(problems, 320);
+        Assert.True(report.FormatRate >= 0.9, $"format rate {report.FormatRate}");
+        // the card reports greedy accuracy on 100 such problems; a broken or swapped model scores near 0
+        Assert.True(report.PassAt1 >= 0.25, $"greedy accuracy {report.PassAt1} on 32 held-out arithmetic problems");
+    }
+}

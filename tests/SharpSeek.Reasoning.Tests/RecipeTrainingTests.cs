@@ -137,6 +137,12 @@ public class RecipeTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
             resumed.Run();
             Assert.Equal(whole.Model.Arena.Data, resumed.Model.Arena.Data);
             Assert.Equal(File.ReadAllLines(whole.MetricsPath).Select(StripSeconds), File.ReadAllLines(resumed.MetricsPath).Select(StripSeconds));
+            // the same --out from another model is refused, not silently resumed
+            string other = Path.Combine(dir, "other");
+            Directory.CreateDirectory(other);
+            foreach (var f in Directory.GetFiles(ModelDir)) File.Copy(f, Path.Combine(other, Path.GetFileName(f)));
+            var e = Assert.Throws<ArgumentException>(() => new SftRun(PolicyCheckpoint.Open(other), Traces(), opts, Path.Combine(dir, "b")));
+            Assert.Contains("--restart", e.Message);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -3,7 +3,7 @@
 # GRPO → baselines (further SFT at GRPO's wall-clock; a student by distillation vs by GRPO alone) → evaluation →
 # the embedded model. Every stage resumes when rerun. Outputs under runs/r1 (git-ignored).
 #   bash tools/r1/run.sh            # everything
-#   bash tools/r1/run.sh grpo       # one stage (see the case list at the bottom)
+#   bash tools/r1/run.sh "grpo evaluate"   # some stages (the list at the bottom)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p runs/r1
@@ -25,10 +25,14 @@ data() {
 pretrain() {
   S train --config tools/r1/pretrain.json --plain          # 5.2M tokens
   S train --config tools/r1/pretrain-more.json --plain     # + 16.4M tokens
-  S train --config tools/r1/pretrain-student.json --plain  # the smaller distillation student
+}
+pretrain_student() {
+  S train --config tools/r1/pretrain-student.json --plain  # the smaller distillation student, 12.3M tokens
 }
 coldstart() {
   S sft --model "$(latest $R/pretrain2)" --data $R/data/cold_start.jsonl --out $R/coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
+}
+student_coldstart() {
   S sft --model "$(latest $R/pretrain-student)" --data $R/data/cold_start.jsonl --out $R/student-coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
 }
 grpo() {
@@ -39,11 +43,13 @@ sft_baseline() {   # the same wall-clock of further SFT on the cold-start traces
   S sft --model "$(latest $R/coldstart)" --data $R/data/cold_start.jsonl --out $R/sft-more --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
 }
 distill() {
+  local t0=$SECONDS
   S distill --teacher "$(latest $R/grpo)" --student "$(latest $R/student-coldstart)" --out $R/distill --tasks arithmetic,countdown3 \
     --problems 400 --k 4 --max-tokens $MAXTOK --steps 300 --lr 5e-4
+  echo $((SECONDS - t0)) > $R/distill/seconds.txt        # the student's compute: rejection sampling + SFT
 }
 student_grpo() {   # GRPO on the student alone, for the distillation's wall-clock (STUDENT_MINUTES)
-  S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo --tasks arithmetic,countdown3 --minutes "${STUDENT_MINUTES:-6}" --steps 2000 \
+  S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo --tasks arithmetic,countdown3 --minutes "$(awk '{print $1/60}' $R/distill/seconds.txt)" --steps 2000 \
     --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens $MAXTOK --eval-every 25 --eval-n 50 --eval-k 4
 }
 evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
@@ -59,5 +65,5 @@ embed() {         # the embedded default model: the GRPO policy (f32 safetensors
   mkdir -p models/sharpseek-r1-tiny
   cp "$src"/{config.json,model.safetensors,tokenizer.json,tokenizer_config.json} models/sharpseek-r1-tiny/
 }
-stages=${1:-"data pretrain coldstart grpo sft_baseline distill student_grpo evaluate embed"}
+stages=${1:-"data pretrain coldstart grpo sft_baseline pretrain_student student_coldstart distill student_grpo evaluate embed"}
 for s in $stages; do echo "== $s"; $s; done

@@ -48,13 +48,13 @@ public static class ChatVerb
 }
 
 /// <summary>Model argument → folder; the embedded default when none is given.</summary>
-static class ModelPaths
+public static class ModelPaths
 {
     /// <summary>The model under models/ that `chat` and `serve` use when no --model is given.</summary>
     public const string EmbeddedName = "sharpseek-r1-tiny";
 
     public const string EmbeddedNote =
-        "This is SharpSeek's embedded model: a small (~2M-parameter) DeepSeek-V3-architecture model that SharpSeek trained itself\n" +
+        "This is SharpSeek's embedded model: a small (2.4M-parameter) DeepSeek-V3-architecture model that SharpSeek trained itself\n" +
         "with the R1 recipe (pretraining on worked solutions, cold-start SFT, GRPO with rule rewards). It reasons in <think> and\n" +
         "answers arithmetic and Countdown problems (e.g. \"Compute 347 * 86.\"); it is not a general assistant. For a real model:\n" +
         "  sharpseek pull deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B   then   sharpseek chat --model DeepSeek-R1-Distill-Qwen-1.5B";
