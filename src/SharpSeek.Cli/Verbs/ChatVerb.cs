@@ -75,7 +75,7 @@ public static class ModelPaths
             if (Directory.Exists(root))
                 foreach (var dir in Directory.GetDirectories(root).Order())
                     if (File.Exists(Path.Combine(dir, "config.json")) && File.Exists(Path.Combine(dir, "tokenizer.json"))) return dir;
-        throw new ArgumentException("there is no embedded model yet: pass --model with a model folder, e.g. --model tests/fixtures/models/chat-tiny");
+        throw new ArgumentException($"the embedded model models/{EmbeddedName} is missing (run from the repository root, or rebuild it with tools/r1/run.sh); or pass --model with a model folder");
     }
 
     static IEnumerable<string> ModelRoots() => [Path.Combine(AppContext.BaseDirectory, "models"), Path.GetFullPath("models")];
