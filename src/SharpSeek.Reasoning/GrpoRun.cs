@@ -36,7 +36,7 @@ public sealed record GrpoRunOptions
 
 public sealed record GrpoStepReport(int Step, int TotalSteps, GrpoBatchStats Batch, GrpoStats Loss, double GradNorm, double Seconds, IReadOnlyDictionary<string, double>? HeldOut);
 
-public sealed class GrpoRun : IDisposable
+public sealed class GrpoRun
 {
     public PolicyCheckpoint Init { get; }
     public GrpoRunOptions Options { get; }
@@ -83,7 +83,7 @@ public sealed class GrpoRun : IDisposable
             var state = CheckpointStore.Load(latest, Policy);
             if (state.Seed != (ulong)options.Grpo.Seed) throw new ArgumentException($"the run in {outDir} used seed {state.Seed}; resume with the same --seed or choose another --out");
             Step = state.Step;
-            RunFiles.TruncateMetrics(MetricsPath, Step);
+            TrainRun.TruncateMetrics(MetricsPath, Step);
             startSeconds = RunFiles.LastValue(MetricsPath, "grpo_seconds");
         }
         else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);
@@ -249,5 +249,4 @@ public sealed class GrpoRun : IDisposable
 
     public string Save() => CheckpointStore.Save(OutDir, Policy, new TrainerState(Step, (ulong)Options.Grpo.Seed, 0, Init.Config.ModelType), Init.ConfigJson, Init.Directory, keep: 2);
 
-    public void Dispose() { }
 }

@@ -69,19 +69,6 @@ static class RunFiles
         File.Move(path + ".tmp", path, overwrite: true);
     }
 
-    /// <summary>Keeps the metric lines with "step" ≤ step (a resumed run continues one uninterrupted file).</summary>
-    public static void TruncateMetrics(string path, int step)
-    {
-        if (!File.Exists(path)) return;
-        var keep = File.ReadLines(path).Where(l =>
-        {
-            try { using var d = JsonDocument.Parse(l); return d.RootElement.GetProperty("step").GetInt32() <= step; }
-            catch (JsonException) { return false; }
-        }).ToList();
-        File.WriteAllLines(path + ".tmp", keep);
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
-
     /// <summary>The last value of a numeric field in metrics.jsonl (0 when absent).</summary>
     public static double LastValue(string path, string field)
     {

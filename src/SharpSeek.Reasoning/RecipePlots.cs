@@ -1,6 +1,7 @@
 // The curves R1 shows for its RL run (Fig. 2 and 3 of the paper), from a GRPO metrics.jsonl: training reward and
 // accuracy, held-out pass@1 per task, and mean response length, all over RL steps (ScottPlot PNGs).
 using System.Text.Json;
+using SharpSeek.Training;
 
 namespace SharpSeek.Reasoning;
 
@@ -45,14 +46,14 @@ public static class RecipePlots
             p.Add.ScatterLine(steps.ToArray(), Smooth(acc, 5)).LegendText = "rollout accuracy";
             p.Title("GRPO training reward (moving average of 5 steps)"); p.XLabel("RL step"); p.YLabel("reward / accuracy");
             p.ShowLegend(ScottPlot.Alignment.LowerRight);
-            files.Add(Save(p, Path.Combine(outDir, "reward.png")));
+            files.Add(Plots.Save(p, Path.Combine(outDir, "reward.png")));
 
             p = new ScottPlot.Plot();
             p.Add.ScatterLine(steps.ToArray(), Smooth(len, 5)).LegendText = "rollouts (T = 1.0)";
             if (evalLen.Count == evalSteps.Count && evalLen.Count > 0) p.Add.ScatterLine(evalSteps.ToArray(), evalLen.ToArray()).LegendText = "held-out (T = 0.6)";
             p.Title("Mean response length"); p.XLabel("RL step"); p.YLabel("tokens");
             p.ShowLegend(ScottPlot.Alignment.UpperRight);
-            files.Add(Save(p, Path.Combine(outDir, "length.png")));
+            files.Add(Plots.Save(p, Path.Combine(outDir, "length.png")));
         }
         if (evalSteps.Count > 0)
         {
@@ -62,18 +63,11 @@ public static class RecipePlots
             p.Title("Held-out pass@1 (Test split, k samples at T = 0.6, top-p 0.95)"); p.XLabel("RL step"); p.YLabel("pass@1");
             p.Axes.SetLimitsY(0, 1);
             p.ShowLegend(ScottPlot.Alignment.LowerRight);
-            files.Add(Save(p, Path.Combine(outDir, "pass_at_1.png")));
+            files.Add(Plots.Save(p, Path.Combine(outDir, "pass_at_1.png")));
         }
         return files;
     }
 
     static double[] Smooth(List<double> v, int w) =>
         v.Select((_, i) => v.Skip(Math.Max(0, i - w + 1)).Take(Math.Min(w, i + 1)).Average()).ToArray();
-
-    static string Save(ScottPlot.Plot p, string path)
-    {
-        p.SavePng(path + ".tmp.png", 900, 500);
-        File.Move(path + ".tmp.png", path, overwrite: true);
-        return path;
-    }
 }

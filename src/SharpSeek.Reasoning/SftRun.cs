@@ -76,7 +76,7 @@ public sealed class SftRun
             var state = CheckpointStore.Load(latest, Model);
             if (state.Seed != (ulong)options.Seed) throw new ArgumentException($"the run in {outDir} used seed {state.Seed}; resume with the same seed or choose another --out");
             Trainer.Step = StartStep = state.Step;
-            RunFiles.TruncateMetrics(MetricsPath, StartStep);
+            TrainRun.TruncateMetrics(MetricsPath, StartStep);
             startSeconds = RunFiles.LastValue(MetricsPath, "seconds");
         }
         else if (File.Exists(MetricsPath)) File.Delete(MetricsPath);

@@ -64,7 +64,8 @@ public static class Plots
         return files;
     }
 
-    static string Save(ScottPlot.Plot p, string path)
+    /// <summary>Writes a 900×500 PNG atomically (temp file + rename).</summary>
+    public static string Save(ScottPlot.Plot p, string path)
     {
         string temp = path + ".tmp.png";
         p.SavePng(temp, 900, 500);

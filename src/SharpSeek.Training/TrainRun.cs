@@ -48,7 +48,7 @@ public sealed class TrainRun
             if (state.Seed != config.Seed)
                 throw new TrainConfigException(config.Source, "seed", $"the run in {OutDir} used seed {state.Seed}; resume with the same seed or choose another out_dir");
             Trainer.Step = StartStep = state.Step;
-            TruncateMetrics(StartStep);
+            TruncateMetrics(MetricsPath, StartStep);
         }
         else
         {
@@ -102,17 +102,17 @@ public sealed class TrainRun
         return CheckpointStore.Save(OutDir, Model, state, modelJson, Config.TokenizerPath, Config.KeepCheckpoints);
     }
 
-    // keep metric lines up to the resumed step so metrics.jsonl reads as one uninterrupted run
-    void TruncateMetrics(int step)
+    /// <summary>Keeps the metric lines with "step" ≤ step, so a resumed run's metrics.jsonl reads as one uninterrupted run
+    /// (a line torn by the kill is dropped).</summary>
+    public static void TruncateMetrics(string path, int step)
     {
-        if (!File.Exists(MetricsPath)) return;
-        var keep = File.ReadLines(MetricsPath).Where(l =>
+        if (!File.Exists(path)) return;
+        var keep = File.ReadLines(path).Where(l =>
         {
             try { using var d = JsonDocument.Parse(l); return d.RootElement.GetProperty("step").GetInt32() <= step; }
-            catch (JsonException) { return false; }      // a line torn by the kill
+            catch (JsonException) { return false; }
         }).ToList();
-        string temp = MetricsPath + ".tmp";
-        File.WriteAllLines(temp, keep);
-        File.Move(temp, MetricsPath, overwrite: true);
+        File.WriteAllLines(path + ".tmp", keep);
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 }

@@ -14,9 +14,12 @@ public class ConsoleCollection;
 [Collection("Console")]
 public class CliTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
+    static (int code, string stdout, string stderr) Run(params string[] args) =>
+        Invoke(new RootCommand { InfoVerb.Create(), LogitsVerb.Create(), GenerateVerb.Create() }, args);
+
+    /// <summary>Runs the verbs in-process with stdout and stderr captured.</summary>
+    internal static (int code, string stdout, string stderr) Invoke(RootCommand root, string[] args)
     {
-        var root = new RootCommand { InfoVerb.Create(), LogitsVerb.Create(), GenerateVerb.Create() };
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
         Console.SetOut(o); Console.SetError(e);
@@ -90,15 +93,8 @@ public class CliTests
 [Collection("Console")]
 public class RecipeCliTests
 {
-    static (int code, string stdout, string stderr) Run(params string[] args)
-    {
-        var root = new RootCommand { SftVerb.Create(), GrpoVerb.Create(), DistillVerb.Create(), R1DataVerb.Create() };
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (root.Parse(args).Invoke(), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    static (int code, string stdout, string stderr) Run(params string[] args) =>
+        CliTests.Invoke(new RootCommand { SftVerb.Create(), GrpoVerb.Create(), DistillVerb.Create(), R1DataVerb.Create() }, args);
 
     static readonly string Tiny = Fixtures.Path("models", "chat-tiny");
 

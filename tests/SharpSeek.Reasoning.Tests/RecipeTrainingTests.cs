@@ -184,15 +184,15 @@ public class RecipeTrainingTests(Xunit.Abstractions.ITestOutputHelper output)
                 Rewards = RewardConfig.Parse("accuracy=1,format=0.1,kimi_length=0.5", 12),     // length term: random weights still get signal
                 Steps = 2, EvalEvery = 2, EvalProblems = 2, EvalK = 1, CheckpointEvery = 1, Threads = 1, MicroBatch = 4,
             };
-            using var whole = new GrpoRun(init, opts, Path.Combine(dir, "a"));
+            var whole = new GrpoRun(init, opts, Path.Combine(dir, "a"));
             var before = (float[])whole.Policy.Arena.Data.Clone();
             whole.Run();
             foreach (var l in File.ReadLines(whole.MetricsPath)) output.WriteLine(l);
             Assert.NotEqual(before, whole.Policy.Arena.Data);
-            using (var part = new GrpoRun(init, opts, Path.Combine(dir, "b")))
+            var part = new GrpoRun(init, opts, Path.Combine(dir, "b"));
             using (var cts = new CancellationTokenSource())
                 part.Run(r => { if (r.Step == 1) cts.Cancel(); }, cts.Token);                    // "killed" after step 1
-            using var resumed = new GrpoRun(init, opts, Path.Combine(dir, "b"));
+            var resumed = new GrpoRun(init, opts, Path.Combine(dir, "b"));
             Assert.Equal(1, resumed.Step);
             resumed.Run();
             Assert.Equal(whole.Policy.Arena.Data, resumed.Policy.Arena.Data);

@@ -48,7 +48,7 @@ public static class GrpoVerb
                 Steps = parse.GetValue(steps), TimeBudget = parse.GetValue(minutes) is double m ? TimeSpan.FromMinutes(m) : null,
                 EvalEvery = parse.GetValue(evalEvery), EvalProblems = parse.GetValue(evalN), EvalK = parse.GetValue(evalK),
             };
-            using var run = new GrpoRun(init, options, parse.GetValue(output)!, parse.GetValue(restart));
+            var run = new GrpoRun(init, options, parse.GetValue(output)!, parse.GetValue(restart));
             Console.Error.WriteLine($"grpo: {string.Join(", ", options.Tasks.Select(t => t.Name))}, G={grpo.GroupSize}, {grpo.PromptsPerStep} prompts/step, β={grpo.Beta}, lr={grpo.LearningRate}; " +
                 (run.Step > 0 ? $"resuming at step {run.Step}" : "from " + init.Directory));
             run.Run(r =>
