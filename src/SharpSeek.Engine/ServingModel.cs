@@ -3,6 +3,7 @@
 using Microsoft.Extensions.Logging;
 using SharpSeek.Model;
 using SharpSeek.Model.Inference;
+using SharpSeek.Engine.Sampling;
 using SharpSeek.Tokenizers;
 
 namespace SharpSeek.Engine;
@@ -21,8 +22,12 @@ public sealed record EngineOptions
     public int Threads { get; init; }
 }
 
-/// <summary>A prompt ready for the scheduler.</summary>
-public sealed record PreparedPrompt(int[] Tokens, bool StartInReasoning, string Text);
+/// <summary>A prompt ready for the scheduler. ContinuesAnswer: it ends inside the answer (chat prefix completion),
+/// so the output is raw continuation text (no reasoning split, no trimming).</summary>
+public sealed record PreparedPrompt(int[] Tokens, bool StartInReasoning, string Text)
+{
+    public bool ContinuesAnswer { get; init; }
+}
 
 public sealed class ServingModel : IDisposable
 {
@@ -77,19 +82,107 @@ public sealed class ServingModel : IDisposable
         if (ModelConfig.FirstId(config.EosTokenId) is int e) stops.Add(e);
         if (tokenizer.EosId is int te) stops.Add(te);
         var id = options.ModelId ?? new DirectoryInfo(dir).Name;
+        if (options.Scheduler.PrefixCacheDir is string spill)
+            options = options with { Scheduler = options.Scheduler with { PrefixCacheDir = SpillFolder(spill, id, path) } };
         try { return new ServingModel(id, step, tokenizer, ChatFormats.For(tokenizer), stops, options); }
         catch { (step as IDisposable)?.Dispose(); throw; }
     }
 
-    public PreparedPrompt PrepareChat(IReadOnlyList<ChatTurn> turns)
+    /// <summary>
+    /// A model's prefix-cache spill folder: root/&lt;id&gt;-&lt;hash of the model path and its weight and config files'
+    /// names, sizes and times&gt;, so blocks of changed or other weights are never read back.
+    /// </summary>
+    static string SpillFolder(string root, string id, string path)
     {
-        var text = Formatter.Render(turns, addGenerationPrompt: true);
+        string dir = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var stamp = new System.Text.StringBuilder(Path.GetFullPath(path));
+        foreach (var f in new DirectoryInfo(dir).EnumerateFiles().Where(f => f.Extension is ".safetensors" or ".gguf" or ".json").OrderBy(f => f.Name, StringComparer.Ordinal))
+            stamp.Append($"|{f.Name}:{f.Length}:{f.LastWriteTimeUtc.Ticks}");
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(stamp.ToString()));
+        return Path.Combine(root, $"{id}-{Convert.ToHexStringLower(hash, 0, 6)}");
+    }
+
+    /// <summary>
+    /// Renders the turns with the model's chat format and tokenizes them. Tools are listed by the template when it
+    /// reads `tools`, else in a system section written in the model's tool-call format. A last assistant turn with
+    /// <see cref="ChatTurn.Prefix"/> is continued: its reasoning (if any) and content follow the generation prompt;
+    /// with content, the reasoning block is closed first. A thinking budget too small for the closing tag closes
+    /// the reasoning in the prompt (no thinking).
+    /// </summary>
+    public PreparedPrompt PrepareChat(IReadOnlyList<ChatTurn> turns, IReadOnlyList<ToolDefinition>? tools = null, int? maxReasoningTokens = null)
+    {
+        var prefix = turns.Count > 0 && turns[^1] is { Role: "assistant", Prefix: true } last ? last : null;
+        var body = prefix is null ? turns : turns.Take(turns.Count - 1).ToList();
+        if (tools is { Count: > 0 } && !Formatter.RendersTools) body = WithToolPrompt(body, ToolFormat.SystemPrompt(tools));
+        var text = Formatter.Render(body, addGenerationPrompt: true, tools);
         bool think = text.TrimEnd().EndsWith("<think>", StringComparison.Ordinal);
-        return new PreparedPrompt(Tokenizer.Encode(text, addSpecialTokens: false), think, text);
+        bool continues = false;
+        if (prefix is not null)
+        {
+            if (!think) { text += prefix.Content; continues = true; }
+            else if (prefix.Content.Length == 0) text += prefix.Reasoning ?? "";
+            else { text += (prefix.Reasoning ?? "") + Scheduler.ThinkCloseText + prefix.Content; think = false; continues = true; }
+        }
+        if (think && maxReasoningTokens is int b && b < Scheduler.ThinkCloseReasoningTokens) { text += Scheduler.ThinkCloseText; think = false; }
+        return new PreparedPrompt(Tokenizer.Encode(text, addSpecialTokens: false), think, text) { ContinuesAnswer = continues };
+    }
+
+    /// <summary>
+    /// The grammars a request's output is held to: tool calls from the start (tool_choice required or a named
+    /// function), or JSON (response_format), or — tool_choice auto — tool calls once the model opens them. With
+    /// both auto tools and JSON output, the answer is JSON and calls are not possible. Throws
+    /// <see cref="Constrained.SchemaException"/> for a schema the grammar compiler does not take.
+    /// </summary>
+    public (Constrained.Grammar? Grammar, Constrained.Grammar? AfterToolMarker) OutputGrammar(
+        IReadOnlyList<ToolDefinition> tools, ToolChoice choice, bool parallelToolCalls, bool json, System.Text.Json.JsonElement? jsonSchema)
+    {
+        bool anyTools = tools.Count > 0 && choice.Mode != ToolChoiceMode.None;
+        if (anyTools && choice.Mode is ToolChoiceMode.Required or ToolChoiceMode.Function)
+            return (OutputGrammars.ToolCalls(Tokenizer, ToolFormat, tools, choice.Function, parallelToolCalls, afterMarker: false), null);
+        if (json) return (OutputGrammars.Json(jsonSchema), null);
+        if (anyTools) return (null, OutputGrammars.ToolCalls(Tokenizer, ToolFormat, tools, null, parallelToolCalls, afterMarker: true));
+        return (null, null);
+    }
+
+    /// <summary>The model's tool-call format (DeepSeek's tokens, or Hermes' &lt;tool_call&gt; tags).</summary>
+    public ToolCallFormat ToolFormat => toolFormat ??= ToolCallFormat.For(Tokenizer);
+    ToolCallFormat? toolFormat;
+
+    static List<ChatTurn> WithToolPrompt(IReadOnlyList<ChatTurn> turns, string toolPrompt)
+    {
+        var list = turns.ToList();
+        int i = list.FindLastIndex(t => t.Role == "system");      // R1's template keeps the last system message
+        if (i < 0) list.Insert(0, new ChatTurn("system", toolPrompt));
+        else list[i] = list[i] with { Content = list[i].Content + "\n\n" + toolPrompt };
+        return list;
     }
 
     /// <summary>A raw completion prompt: BOS (when the tokenizer adds one) + text.</summary>
     public PreparedPrompt PrepareText(string text) => new(Tokenizer.Encode(text, addSpecialTokens: true), false, text);
+
+    /// <summary>
+    /// A fill-in-the-middle prompt in the tokenizer's own FIM tokens (prefix-suffix-middle order): DeepSeek's
+    /// &lt;｜fim▁begin｜&gt;P&lt;｜fim▁hole｜&gt;S&lt;｜fim▁end｜&gt;, Qwen's &lt;|fim_prefix|&gt;P&lt;|fim_suffix|&gt;S&lt;|fim_middle|&gt;, StarCoder's
+    /// &lt;fim_prefix&gt;…. Throws <see cref="ParameterException"/> (param "suffix") when the model has no FIM tokens.
+    /// </summary>
+    public PreparedPrompt PrepareFim(string prefix, string suffix)
+    {
+        foreach (var (pre, suf, mid) in FimTokens)
+            if (Tokenizer.TokenToId(pre) is not null && Tokenizer.TokenToId(suf) is not null && Tokenizer.TokenToId(mid) is not null)
+            {
+                string text = pre + prefix + suf + suffix + mid;
+                return new PreparedPrompt(Tokenizer.Encode(text, addSpecialTokens: true), false, text);
+            }
+        throw new ParameterException("suffix", $"the model '{Id}' has no fill-in-the-middle tokens (such as <｜fim▁begin｜> or <|fim_prefix|>), so it cannot complete between a prompt and a suffix; send the prompt without a suffix");
+    }
+
+    /// <summary>(before prefix, before suffix, before the middle to generate) per tokenizer family.</summary>
+    static readonly (string, string, string)[] FimTokens =
+    [
+        ("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"),
+        ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
+        ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
+    ];
 
     /// <summary>max_tokens to use: the request's, or the default capped by what is left of the context.</summary>
     public int ResolveMaxTokens(int? requested, int promptTokens) =>

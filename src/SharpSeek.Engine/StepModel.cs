@@ -21,6 +21,12 @@ public interface ISequenceCache
 /// </summary>
 public readonly record struct StepItem(ReadOnlyMemory<int> Tokens, ISequenceCache Cache, bool Prompt = false);
 
+/// <summary>
+/// KV rows of consecutive tokens copied out of a cache (prefix caching): every layer's keys then values, in the
+/// model's <see cref="IStepModel.KvLayout"/>. Absorbed MLA rows are latent + rope key only, so blocks are small.
+/// </summary>
+public sealed record KvBlock(int Tokens, string Layout, byte[] Data);
+
 public interface IStepModel
 {
     int VocabSize { get; }
@@ -30,6 +36,12 @@ public interface IStepModel
     ISequenceCache NewCache(int capacity);
     /// <summary>Appends items[b].Tokens to items[b].Cache for every b; writes the logits of each item's last token [B × vocab].</summary>
     void Step(ReadOnlySpan<StepItem> items, Span<float> logits);
+    /// <summary>The layout of exported KV rows ("f32 32/8,32/8"); null = this model cannot export them (no prefix caching).</summary>
+    string? KvLayout => null;
+    /// <summary>Copies rows [start, start+count) of every layer out of the cache.</summary>
+    KvBlock ExportKv(ISequenceCache cache, int start, int count) => throw new NotSupportedException();
+    /// <summary>Writes the block's rows at positions start.. (start ≤ Length) and sets Length to their end.</summary>
+    void ImportKv(ISequenceCache cache, int start, KvBlock block) => throw new NotSupportedException();
 }
 
 /// <summary>
@@ -52,6 +64,23 @@ public sealed class FastStepModel(InferenceModel model) : IStepModel, IDisposabl
     public int ContextLength => Model.MaxContext;
 
     public ISequenceCache NewCache(int capacity) => new Sequence(Model.NewSequence(capacity));
+
+    public string? KvLayout => layout ??= Model.NewSequence(1).Layout;
+    string? layout;
+
+    public KvBlock ExportKv(ISequenceCache cache, int start, int count)
+    {
+        var s = ((Sequence)cache).State;
+        var data = new byte[count * s.BytesPerToken];
+        s.CopyRowsTo(start, count, data);
+        return new KvBlock(count, KvLayout!, data);
+    }
+
+    public void ImportKv(ISequenceCache cache, int start, KvBlock block)
+    {
+        if (block.Layout != KvLayout) throw new ArgumentException($"a KV block of layout '{block.Layout}' cannot go into a '{KvLayout}' cache");
+        ((Sequence)cache).State.CopyRowsFrom(start, block.Data);
+    }
 
     public void Step(ReadOnlySpan<StepItem> items, Span<float> logits)
     {
@@ -90,6 +119,23 @@ public sealed class TransformerStepModel(Transformer model) : IStepModel
     public bool ParallelSequences { get; init; } = true;
 
     public ISequenceCache NewCache(int capacity) => new Sequence(Model.NewCache(capacity));
+
+    public string? KvLayout => layout ??= Model.NewCache(1).Layout;
+    string? layout;
+
+    public KvBlock ExportKv(ISequenceCache cache, int start, int count)
+    {
+        var c = ((Sequence)cache).Cache;
+        var data = new byte[count * c.BytesPerToken];
+        c.CopyRowsTo(start, count, data);
+        return new KvBlock(count, KvLayout!, data);
+    }
+
+    public void ImportKv(ISequenceCache cache, int start, KvBlock block)
+    {
+        if (block.Layout != KvLayout) throw new ArgumentException($"a KV block of layout '{block.Layout}' cannot go into a '{KvLayout}' cache");
+        ((Sequence)cache).Cache.CopyRowsFrom(start, block.Data);
+    }
 
     public void Step(ReadOnlySpan<StepItem> items, Span<float> logits)
     {

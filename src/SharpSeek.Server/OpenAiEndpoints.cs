@@ -8,6 +8,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using SharpSeek.Engine;
+using SharpSeek.Engine.Constrained;
 using SharpSeek.Engine.Sampling;
 
 namespace SharpSeek.Server;
@@ -41,13 +42,17 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         var root = await Protocol.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var req = Protocol.ParseChat(root);
         var model = Resolve(req.Model);
-        var prompt = model.PrepareChat(req.Messages);
+        bool tools = req.Tools.Count > 0 && req.ToolChoice.Mode != ToolChoiceMode.None;
+        var prompt = model.PrepareChat(req.Messages, tools ? req.Tools : null, req.MaxReasoningTokens);
+        var (grammar, afterMarker) = OutputGrammar(model, req);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         var handles = SubmitAll(model, req.N, cts, i => new GenerationRequest
         {
-            Prompt = prompt.Tokens, StartInReasoning = prompt.StartInReasoning, SplitReasoning = true,
+            Prompt = prompt.Tokens, StartInReasoning = prompt.StartInReasoning, SplitReasoning = !prompt.ContinuesAnswer,
             Sampling = Seeded(req.Sampling, i), MaxTokens = model.ResolveMaxTokens(req.MaxTokens, prompt.Tokens.Length),
             Stop = req.Stop, Cancellation = cts.Token, IgnoreEos = req.IgnoreEos,
+            MaxReasoningTokens = req.MaxReasoningTokens, ToolFormat = tools ? model.ToolFormat : null,
+            Grammar = grammar, ToolGrammarAfterMarker = afterMarker,
         });
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -55,6 +60,20 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
             ? await StreamChat(ctx, model, req, handles, id, created)
             : await CompleteChat(ctx, model, req, handles, id, created);
         Log("chat.completions", model, req.N, req.Stream, prompt.Tokens.Length, results, clock);
+    }
+
+    static (Grammar?, Grammar?) OutputGrammar(ServingModel model, ChatRequest req)
+    {
+        try
+        {
+            return model.OutputGrammar(req.Tools, req.ToolChoice, req.ParallelToolCalls, req.ResponseFormat is not null, req.ResponseFormat?.Schema);
+        }
+        catch (SchemaException e)
+        {
+            bool tool = e.Message.StartsWith("tool '", StringComparison.Ordinal);
+            throw ApiException.BadRequest($"{(tool ? "" : "response_format.json_schema.schema: ")}{e.Message} (at {e.Path})",
+                tool ? "tools" : "response_format", "invalid_schema");
+        }
     }
 
     async Task<List<GenerationResult>> CompleteChat(HttpContext ctx, ServingModel model, ChatRequest req, GenerationHandle[] handles, string id, long created)
@@ -66,7 +85,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         var choices = results.Select((r, i) => new
         {
             index = i,
-            message = Message(r.Content, r.Reasoning),
+            message = Message(r.Content, r.Reasoning, r.ToolCalls),
             logprobs = req.Sampling.Logprobs ? new { content = r.Logprobs.Select(lp => LogprobEntry(model, lp)).ToArray() } : null,
             finish_reason = FinishName(r.Finish),
         });
@@ -74,16 +93,28 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         await ctx.Response.WriteAsJsonAsync(new
         {
             id, @object = "chat.completion", created, model = model.Id, system_fingerprint = Fingerprint,
-            choices, usage = Usage(handles[0].Request.Prompt.Length, results.Select(r => r.Usage)),
+            choices, usage = Usage(handles[0].Request.Prompt.Length, handles[0].CachedTokens, results.Select(r => r.Usage)),
         }, Json, ctx.RequestAborted);
         return results;
     }
 
-    static Dictionary<string, object?> Message(string content, string reasoning)
+    static Dictionary<string, object?> Message(string content, string reasoning, IReadOnlyList<ToolCall> calls)
     {
-        var m = new Dictionary<string, object?> { ["role"] = "assistant", ["content"] = content };
+        var m = new Dictionary<string, object?> { ["role"] = "assistant", ["content"] = calls.Count > 0 && content.Length == 0 ? null : content };
         if (reasoning.Length > 0) m["reasoning_content"] = reasoning;
+        if (calls.Count > 0) m["tool_calls"] = calls.Select(c => WireCall(c, null)).ToArray();
         return m;
+    }
+
+    /// <summary>OpenAI's tool call object; in stream deltas it also carries its index among the choice's calls.</summary>
+    static Dictionary<string, object?> WireCall(ToolCall c, int? index)
+    {
+        var d = new Dictionary<string, object?>();
+        if (index is int i) d["index"] = i;
+        d["id"] = c.Id;
+        d["type"] = "function";
+        d["function"] = new { name = c.Name, arguments = c.Arguments };
+        return d;
     }
 
     async Task<List<GenerationResult>> StreamChat(HttpContext ctx, ServingModel model, ChatRequest req, GenerationHandle[] handles, string id, long created)
@@ -91,6 +122,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         var sse = await Sse.StartAsync(ctx, metrics);
         var results = new GenerationResult?[handles.Length];
         var acc = handles.Select(_ => new Accumulator()).ToArray();
+        var callCount = new int[handles.Length];
         try
         {
             object Chunk(object[] choices) => new { id, @object = "chat.completion.chunk", created, model = model.Id, system_fingerprint = Fingerprint, choices };
@@ -104,6 +136,11 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
                     await sse.SendAsync(Chunk([new { index = i, delta = new { reasoning_content = d.Reasoning }, logprobs = d.Content.Length == 0 ? lp : null, finish_reason = (string?)null }]), flush: d.Content.Length == 0 && d.Finish is null);
                 if (d.Content.Length > 0 || (d.Reasoning.Length == 0 && lp is not null))
                     await sse.SendAsync(Chunk([new { index = i, delta = new { content = d.Content }, logprobs = lp, finish_reason = (string?)null }]), flush: d.Finish is null);
+                if (d.ToolCalls.Count > 0)
+                {
+                    var calls = d.ToolCalls.Select(c => WireCall(c, callCount[i]++)).ToArray();
+                    await sse.SendAsync(Chunk([new { index = i, delta = new { tool_calls = calls }, logprobs = (object?)null, finish_reason = (string?)null }]), flush: d.Finish is null);
+                }
                 if (d.Finish is FinishReason f)
                 {
                     results[i] = acc[i].Result(f, d.Usage!, d.Error);
@@ -113,7 +150,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
             }
             if (req.IncludeUsage)
                 await sse.SendAsync(new { id, @object = "chat.completion.chunk", created, model = model.Id, system_fingerprint = Fingerprint, choices = Array.Empty<object>(),
-                    usage = Usage(handles[0].Request.Prompt.Length, results.Where(r => r is not null).Select(r => r!.Usage)) });
+                    usage = Usage(handles[0].Request.Prompt.Length, handles[0].CachedTokens, results.Where(r => r is not null).Select(r => r!.Usage)) });
             await sse.DoneAsync();
             metrics.Request("chat.completions", 200);
         }
@@ -133,7 +170,13 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         var root = await Protocol.ReadBodyAsync(ctx.Request, ctx.RequestAborted);
         var req = Protocol.ParseCompletion(root);
         var model = Resolve(req.Model);
-        var prompts = req.Prompts.Select(p => p is string s ? model.PrepareText(s).Tokens : (int[])p).ToArray();
+        int[][] prompts;
+        try
+        {
+            prompts = req.Suffix is string suffix ? [model.PrepareFim((string)req.Prompts[0], suffix).Tokens]
+                : req.Prompts.Select(p => p is string s ? model.PrepareText(s).Tokens : (int[])p).ToArray();
+        }
+        catch (ParameterException e) { throw ApiException.BadRequest(e.Message, e.Param, "invalid_value"); }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         var handles = SubmitAll(model, prompts.Length * req.N, cts, k => new GenerationRequest
         {
@@ -153,7 +196,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
             {
                 id, @object = "text_completion", created, model = model.Id, system_fingerprint = Fingerprint,
                 choices = results.Select((r, i) => new { text = r.Content, index = i, logprobs = req.Logprobs >= 0 ? CompletionLogprobs(model, r.Logprobs) : null, finish_reason = FinishName(r.Finish) }),
-                usage = Usage(prompts.Sum(p => p.Length), results.Select(r => r.Usage)),
+                usage = Usage(prompts.Sum(p => p.Length), handles.Where((_, k) => k % req.N == 0).Sum(h => h.CachedTokens), results.Select(r => r.Usage)),
             }, Json, ctx.RequestAborted);
         }
         else
@@ -175,7 +218,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
                     });
                 }
                 if (req.IncludeUsage)
-                    await sse.SendAsync(new { id, @object = "text_completion", created, model = model.Id, choices = Array.Empty<object>(), usage = Usage(prompts.Sum(p => p.Length), results.Select(r => r.Usage)) });
+                    await sse.SendAsync(new { id, @object = "text_completion", created, model = model.Id, choices = Array.Empty<object>(), usage = Usage(prompts.Sum(p => p.Length), handles.Where((_, k) => k % req.N == 0).Sum(h => h.CachedTokens), results.Select(r => r.Usage)) });
                 await sse.DoneAsync();
                 metrics.Request("completions", 200);
             }
@@ -232,16 +275,20 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         FinishReason.Stop => "stop",
         FinishReason.Length => "length",
         FinishReason.Cancelled => "cancelled",
+        FinishReason.ToolCalls => "tool_calls",
         _ => "error",
     };
 
-    static object Usage(int promptTokens, IEnumerable<GenerationUsage> usages)
+    /// <summary>Prompts count once (not per choice); cachedTokens = their tokens served by the prefix cache.</summary>
+    static object Usage(int promptTokens, int cachedTokens, IEnumerable<GenerationUsage> usages)
     {
         int completion = 0, reasoning = 0;
         foreach (var u in usages) { completion += u.CompletionTokens; reasoning += u.ReasoningTokens; }
         return new
         {
             prompt_tokens = promptTokens, completion_tokens = completion, total_tokens = promptTokens + completion,
+            prompt_cache_hit_tokens = cachedTokens, prompt_cache_miss_tokens = promptTokens - cachedTokens,   // DeepSeek's fields
+            prompt_tokens_details = new { cached_tokens = cachedTokens },                                      // OpenAI's
             completion_tokens_details = new { reasoning_tokens = reasoning },
         };
     }

@@ -13,12 +13,26 @@ public sealed record ChatRequest(string Model, IReadOnlyList<ChatTurn> Messages,
 {
     /// <summary>Extension (vLLM's): generate max_tokens tokens whatever the model says (benchmarks).</summary>
     public bool IgnoreEos { get; init; }
+    public IReadOnlyList<ToolDefinition> Tools { get; init; } = [];
+    public ToolChoice ToolChoice { get; init; } = ToolChoice.Auto;
+    public bool ParallelToolCalls { get; init; } = true;
+    /// <summary>response_format: null = text; else {"type": "json_object"} or the json_schema's schema.</summary>
+    public ResponseFormat? ResponseFormat { get; init; }
+    /// <summary>Thinking budget (max_reasoning_tokens, or reasoning_effort mapped to one).</summary>
+    public int? MaxReasoningTokens { get; init; }
 }
 
-public sealed record CompletionRequest(string Model, IReadOnlyList<object> Prompts, SamplingParams Sampling, int? MaxTokens, IReadOnlyList<string> Stop,
-    int N, bool Stream, bool IncludeUsage, int Logprobs);
+/// <summary>JSON output: Schema null = any JSON object (json_object), else the json_schema's schema.</summary>
+public sealed record ResponseFormat(JsonElement? Schema, string? Name);
 
-public static class Protocol
+public sealed record CompletionRequest(string Model, IReadOnlyList<object> Prompts, SamplingParams Sampling, int? MaxTokens, IReadOnlyList<string> Stop,
+    int N, bool Stream, bool IncludeUsage, int Logprobs)
+{
+    /// <summary>Fill in the middle: the text after the completion (the prompt is the text before it).</summary>
+    public string? Suffix { get; init; }
+}
+
+public static partial class Protocol
 {
     public const int MaxN = 8;
     public const int MaxStop = 4;
@@ -59,19 +73,25 @@ public static class Protocol
             string role = roleEl.GetString()!;
             if (role == "developer") role = "system";          // OpenAI's newer name for the system role
             if (!ChatTurn.Roles.Contains(role))
-                throw ApiException.BadRequest($"{p}.role '{roleEl.GetString()}' is not supported; use one of system, developer, user, assistant", p + ".role", "invalid_value");
-            string content = Content(m, p, role);
-            turns.Add(new ChatTurn(role, content));
+                throw ApiException.BadRequest($"{p}.role '{roleEl.GetString()}' is not supported; use one of system, developer, user, assistant, tool", p + ".role", "invalid_value");
+            turns.Add(Turn(m, p, role, Content(m, p, role), i == msgs.GetArrayLength() - 1));
             i++;
         }
         if (!turns.Any(t => t.Role == "user")) throw ApiException.BadRequest("'messages' needs at least one user message", "messages", "invalid_value");
+        CheckToolHistory(turns);
         var (sampling, maxTokens, stop, n, stream, includeUsage) = Common(root);
         bool logprobs = Bool(root, "logprobs") ?? false;
         int top = Int(root, "top_logprobs") ?? 0;
         if (top != 0 && !logprobs) throw ApiException.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs", "invalid_value");
         sampling = sampling with { Logprobs = logprobs, TopLogprobs = top };
         Check(sampling);
-        return new ChatRequest(model, turns, sampling, maxTokens, stop, n, stream, includeUsage) { IgnoreEos = Bool(root, "ignore_eos") ?? false };
+        var tools = Tools(root);
+        return new ChatRequest(model, turns, sampling, maxTokens, stop, n, stream, includeUsage)
+        {
+            IgnoreEos = Bool(root, "ignore_eos") ?? false,
+            Tools = tools, ToolChoice = ToolChoiceOf(root, tools), ParallelToolCalls = Bool(root, "parallel_tool_calls") ?? true,
+            ResponseFormat = ResponseFormatOf(root), MaxReasoningTokens = ReasoningBudget(root),
+        };
     }
 
     public static CompletionRequest ParseCompletion(JsonElement root)
@@ -96,13 +116,19 @@ public static class Protocol
         if (prompts.Any(p => p is string s ? s.Length == 0 : ((int[])p).Length == 0))
             throw ApiException.BadRequest("'prompt' must not be empty", "prompt", "invalid_value");
         if (Bool(root, "echo") == true) throw ApiException.BadRequest("echo is not supported", "echo", "unsupported_parameter");
-        if (root.TryGetProperty("suffix", out var sfx) && sfx.ValueKind != JsonValueKind.Null) throw ApiException.BadRequest("suffix is not supported", "suffix", "unsupported_parameter");
+        string? suffix = null;
+        if (root.TryGetProperty("suffix", out var sfx) && sfx.ValueKind != JsonValueKind.Null)
+        {
+            if (sfx.ValueKind != JsonValueKind.String) throw ApiException.BadRequest("'suffix' must be a string", "suffix", "invalid_type");
+            if (prompts.Count != 1 || prompts[0] is not string) throw ApiException.BadRequest("'suffix' (fill in the middle) needs one prompt string", "suffix", "invalid_value");
+            suffix = sfx.GetString();
+        }
         var (sampling, maxTokens, stop, n, stream, includeUsage) = Common(root);
         int lp = Int(root, "logprobs") ?? -1;
         if (lp > 5) throw ApiException.BadRequest($"logprobs must be between 0 and 5 for completions (got {lp})", "logprobs", "invalid_value");
         sampling = sampling with { Logprobs = lp >= 0, TopLogprobs = Math.Max(lp, 0) };
         Check(sampling);
-        return new CompletionRequest(model, prompts, sampling, maxTokens ?? 16, stop, n, stream, includeUsage, lp);
+        return new CompletionRequest(model, prompts, sampling, maxTokens ?? 16, stop, n, stream, includeUsage, lp) { Suffix = suffix };
     }
 
     static (SamplingParams, int?, IReadOnlyList<string>, int, bool, bool) Common(JsonElement root)

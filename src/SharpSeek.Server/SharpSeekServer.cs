@@ -79,7 +79,7 @@ public sealed class SharpSeekServer : IAsyncDisposable
         {
             try
             {
-                if (options.ApiKey is not null && ctx.Request.Path.StartsWithSegments("/v1") && !Authorized(ctx.Request, options.ApiKey))
+                if (options.ApiKey is not null && (ctx.Request.Path.StartsWithSegments("/v1") || ctx.Request.Path.StartsWithSegments("/beta")) && !Authorized(ctx.Request, options.ApiKey))
                     throw new ApiException(401, "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>' (the key given to serve --api-key).", "invalid_request_error", null, "invalid_api_key");
                 await next(ctx);
             }
@@ -105,6 +105,9 @@ public sealed class SharpSeekServer : IAsyncDisposable
         app.MapGet("/v1/models/{id}", api.GetModel);
         app.MapPost("/v1/chat/completions", api.ChatCompletions);
         app.MapPost("/v1/completions", api.Completions);
+        // DeepSeek's beta base URL: chat prefix completion and FIM completion live under /beta
+        app.MapPost("/beta/chat/completions", api.ChatCompletions);
+        app.MapPost("/beta/completions", api.Completions);
         app.MapFallback("/v1/{**rest}", (HttpContext ctx) => throw new ApiException(404, $"unknown endpoint {ctx.Request.Method} {ctx.Request.Path}", "invalid_request_error", null, "unknown_url"));
         WebPage.Map(app);
         return server;

@@ -4,6 +4,8 @@
 # (chat, serve, IChatClient) can run end to end on a model folder that has everything a real one has.
 # The model is untrained: it emits gibberish. Deterministic; rerun after changing anything here:
 #     /usr/bin/python3 tools/serving/make_chat_tiny.py
+# `--tools` writes tests/fixtures/models/tools-tiny instead: the same model with DeepSeek-V3's tool-call and
+# fill-in-the-middle tokens added (function calling and FIM run on it; chat-tiny has neither, for the 400 paths).
 # `--medium OUT` writes a ~200M-parameter bf16 model with the same tokenizer to OUT instead (for the serving
 # benchmark; not committed): decode is then memory-bound, as it is for real models.
 # Needs torch + numpy (it reuses tools/make_fixtures.py's tensor list, initializer and safetensors writer).
@@ -30,6 +32,14 @@ SPECIALS = [                     # (content, special) as DeepSeek-R1's tokenizer
     ("<think>", False),
     ("</think>", False),
 ]
+TOOL_SPECIALS = [(t, False) for t in [         # DeepSeek-V3's FIM and tool tokens (all non-special there)
+    "<｜fim▁hole｜>", "<｜fim▁begin｜>", "<｜fim▁end｜>",
+    "<｜tool▁calls▁begin｜>", "<｜tool▁calls▁end｜>", "<｜tool▁call▁begin｜>", "<｜tool▁call▁end｜>",
+    "<｜tool▁outputs▁begin｜>", "<｜tool▁outputs▁end｜>", "<｜tool▁output▁begin｜>", "<｜tool▁output▁end｜>",
+    "<｜tool▁sep｜>"]]
+if "--tools" in sys.argv:
+    SPECIALS = SPECIALS + TOOL_SPECIALS
+    NOTE = "made by tools/serving/make_chat_tiny.py --tools; rerun it when the format changes"
 N_MERGES = VOCAB - 256 - len(SPECIALS)
 
 # A little English so the merges are the common ones (ids are all the serving tests care about).
@@ -95,7 +105,7 @@ MEDIUM = dict(hidden_size=1024, intermediate_size=2816, moe_intermediate_size=51
 
 def main():
     medium = "--medium" in sys.argv
-    out = sys.argv[sys.argv.index("--medium") + 1] if medium else OUT
+    out = sys.argv[sys.argv.index("--medium") + 1] if medium else OUT.replace("chat-tiny", "tools-tiny") if "--tools" in sys.argv else OUT
     os.makedirs(out, exist_ok=True)
     b2u = bytes_to_unicode()
     vocab = {b2u[b]: b for b in range(256)}

@@ -20,7 +20,9 @@ public static class ChatVerb
         var seed = new Option<int?>("--seed") { Description = "sampling seed (reproducible replies)" };
         var context = new Option<int>("--context") { Description = "context length in tokens (capped by the model's)", DefaultValueFactory = _ => 4096 };
         var hideReasoning = new Option<bool>("--hide-reasoning") { Description = "do not print the model's reasoning" };
-        var cmd = new Command("chat", "Chat with a model in the terminal (reasoning shown dimmed).") { model, system, maxTokens, temperature, topP, seed, context, hideReasoning };
+        var cacheMb = new Option<int>("--prefix-cache-mb") { Description = "memory for KV blocks of earlier turns, so a turn computes only what is new (0 = off)", DefaultValueFactory = _ => 256 };
+        var budget = new Option<int?>("--max-reasoning-tokens") { Description = "thinking budget: reasoning tokens per reply at most (0 = no thinking); /budget changes it" };
+        var cmd = new Command("chat", "Chat with a model in the terminal (reasoning shown dimmed).") { model, system, maxTokens, temperature, topP, seed, context, hideReasoning, budget, cacheMb };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) };
@@ -28,8 +30,8 @@ public static class ChatVerb
             var path = ModelPaths.Resolve(parse.GetValue(model));
             Console.Error.WriteLine($"loading {path} …");
             if (parse.GetValue(model) is null) Console.Error.WriteLine(ModelPaths.EmbeddedNote);
-            using var serving = ModelPaths.Load(path, new EngineOptions { Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1 } });
-            var session = new ChatSession(serving) { SystemPrompt = parse.GetValue(system), Sampling = sampling, MaxTokens = parse.GetValue(maxTokens) };
+            using var serving = ModelPaths.Load(path, new EngineOptions { Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1, PrefixCacheBytes = parse.GetValue(cacheMb) * (1L << 20) } });
+            var session = new ChatSession(serving) { SystemPrompt = parse.GetValue(system), Sampling = sampling, MaxTokens = parse.GetValue(maxTokens), MaxReasoningTokens = parse.GetValue(budget) };
             bool color = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
             Console.OutputEncoding = System.Text.Encoding.UTF8;
             var repl = new ChatRepl(session, Console.In, Console.Out, color) { ShowReasoning = !parse.GetValue(hideReasoning) };

@@ -21,14 +21,18 @@ public static class ServeVerb
         var prefillChunk = new Option<int>("--prefill-chunk") { Description = "prompt tokens per step (chunked prefill; 0 = whole prompts)", DefaultValueFactory = _ => 512 };
         var maxTokens = new Option<int>("--default-max-tokens") { Description = "max_tokens when a request gives none", DefaultValueFactory = _ => 1024 };
         var jsonLogs = new Option<bool>("--json-logs") { Description = "structured logs, one JSON object per line" };
+        var cacheMb = new Option<int>("--prefix-cache-mb") { Description = "memory for KV blocks of earlier prompts, reused by requests that begin alike (0 = off)", DefaultValueFactory = _ => 256 };
+        var cacheDir = new Option<string?>("--prefix-cache-dir") { Description = "spill prefix-cache blocks evicted from memory to this directory (a folder per model)" };
+        var cacheDiskMb = new Option<int>("--prefix-cache-disk-mb") { Description = "disk the spilled blocks may use", DefaultValueFactory = _ => 4096 };
         var cmd = new Command("serve", "Serve models over an OpenAI/DeepSeek-compatible HTTP API with a web chat page.")
-            { model, host, port, apiKey, context, maxBatch, maxQueue, prefillChunk, maxTokens, jsonLogs };
+            { model, host, port, apiKey, context, maxBatch, maxQueue, prefillChunk, maxTokens, jsonLogs, cacheMb, cacheDir, cacheDiskMb };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var paths = parse.GetValue(model) is { Length: > 0 } given ? given.Select(ModelPaths.Resolve).ToArray() : [ModelPaths.Resolve(null)];
             var options = new EngineOptions
             {
-                Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = parse.GetValue(maxBatch), MaxQueue = parse.GetValue(maxQueue), PrefillChunk = parse.GetValue(prefillChunk) },
+                Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = parse.GetValue(maxBatch), MaxQueue = parse.GetValue(maxQueue), PrefillChunk = parse.GetValue(prefillChunk),
+                    PrefixCacheBytes = parse.GetValue(cacheMb) * (1L << 20), PrefixCacheDir = parse.GetValue(cacheDir), PrefixCacheDiskBytes = parse.GetValue(cacheDiskMb) * (1L << 20) },
                 DefaultMaxTokens = parse.GetValue(maxTokens),
             };
             var models = paths.Select(p => { Console.Error.WriteLine($"loading {p} …"); return ModelPaths.Load(p, options); }).ToArray();

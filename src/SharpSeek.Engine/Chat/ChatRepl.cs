@@ -80,6 +80,11 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
                 ShowReasoning = arg != "off";
                 output.WriteLine(Style(Dim, ShowReasoning ? "(reasoning shown)" : "(reasoning hidden)"));
                 break;
+            case "/budget":
+                if (arg is "" or "off") { session.MaxReasoningTokens = null; output.WriteLine(Style(Dim, "(no thinking budget)")); }
+                else if (int.TryParse(arg, out var budget) && budget >= 0) { session.MaxReasoningTokens = budget; output.WriteLine(Style(Dim, $"(thinking budget {budget} tokens)")); }
+                else output.WriteLine("error: /budget takes a number of reasoning tokens ≥ 0, or off");
+                break;
             case "/temperature" when float.TryParse(arg, System.Globalization.CultureInfo.InvariantCulture, out var t):
                 try { var s = session.Sampling with { Temperature = t }; s.Validate(); session.Sampling = s; output.WriteLine(Style(Dim, $"(temperature {t})")); }
                 catch (ParameterException e) { output.WriteLine("error: " + e.Message); }
@@ -91,6 +96,7 @@ public sealed class ChatRepl(ChatSession session, TextReader input, TextWriter o
                     /save [FILE]      save the conversation as JSON (default chat-<time>.json)
                     /think on|off     show or hide the reasoning
                     /temperature T    sampling temperature (0 = greedy)
+                    /budget N|off     cap the reasoning at N tokens (0 = answer without thinking)
                     /exit             quit (or Ctrl-D); Ctrl-C stops a reply
                     """);
                 break;

@@ -16,6 +16,8 @@ public sealed class ChatSession(ServingModel model)
     /// <summary>DeepSeek's recommendation for R1: temperature 0.6, top-p 0.95.</summary>
     public SamplingParams Sampling { get; set; } = new() { Temperature = 0.6f, TopP = 0.95f };
     public int? MaxTokens { get; set; }
+    /// <summary>Thinking budget in tokens (null = none): the engine closes the reasoning when it is spent.</summary>
+    public int? MaxReasoningTokens { get; set; }
     public IReadOnlyList<ChatTurn> Turns => turns;
     public GenerationUsage? LastUsage { get; private set; }
     public FinishReason? LastFinish { get; private set; }
@@ -38,12 +40,12 @@ public sealed class ChatSession(ServingModel model)
     /// </summary>
     public async IAsyncEnumerable<GenerationDelta> SendAsync(string user, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var prompt = model.PrepareChat(Conversation(user));
+        var prompt = model.PrepareChat(Conversation(user), maxReasoningTokens: MaxReasoningTokens);
         var handle = model.Submit(new GenerationRequest
         {
             Prompt = prompt.Tokens, Sampling = Sampling, StartInReasoning = prompt.StartInReasoning,
             MaxTokens = model.ResolveMaxTokens(MaxTokens is int m ? Math.Min(m, model.ContextLength - prompt.Tokens.Length) : null, prompt.Tokens.Length),
-            Cancellation = ct,
+            Cancellation = ct, MaxReasoningTokens = MaxReasoningTokens,
         });
         var reasoning = new StringBuilder();
         var content = new StringBuilder();

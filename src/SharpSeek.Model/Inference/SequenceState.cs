@@ -1,5 +1,7 @@
 // One sequence's KV cache for the fast path: per layer, `capacity` rows of key and value floats, f32 or f16.
 // Absorbed MLA rows are [c_kv (kv_lora_rank)] and [k_pe (qk_rope_head_dim)]; GQA rows are [kv_heads × head_dim].
+using System.Runtime.InteropServices;
+
 namespace SharpSeek.Model.Inference;
 
 public sealed class SequenceState
@@ -31,6 +33,46 @@ public sealed class SequenceState
 
     /// <summary>Bytes cached per token over all layers.</summary>
     public long BytesPerToken => (F16 ? 2L : 4L) * (KeyWidth.Sum() + ValueWidth.Sum());
+
+    /// <summary>"f16 32/8,32/8": element type, then key/value elements per token of each layer slot. Rows copy only between equal layouts.</summary>
+    public string Layout => $"{(F16 ? "f16" : "f32")} {string.Join(',', KeyWidth.Select((k, l) => $"{k}/{ValueWidth[l]}"))}";
+
+    /// <summary>Copies rows [start, start+count) out, layer by layer: keys [count × key width] then values [count × value width].</summary>
+    public void CopyRowsTo(int start, int count, Span<byte> dst)
+    {
+        if (start < 0 || count < 0 || start + count > Length || dst.Length != count * BytesPerToken)
+            throw new ArgumentException($"rows [{start}, {start + count}) of {Length} cached into {dst.Length} bytes ({BytesPerToken} per token)");
+        for (int p = 0; p < 2 * KeyWidth.Length; p++)
+        {
+            var plane = Plane(p, out int row);
+            plane.Slice(start * row, count * row).CopyTo(dst);
+            dst = dst[(count * row)..];
+        }
+    }
+
+    /// <summary>Writes rows from <see cref="CopyRowsTo"/>'s layout at positions start.. and sets Length to their end.</summary>
+    public void CopyRowsFrom(int start, ReadOnlySpan<byte> src)
+    {
+        int count = (int)(src.Length / BytesPerToken);
+        if (start < 0 || start > Length || src.Length != count * BytesPerToken || start + count > Capacity)
+            throw new ArgumentException($"{src.Length} bytes ({BytesPerToken} per token) do not fit at row {start} of a {Capacity}-row cache holding {Length}");
+        for (int p = 0; p < 2 * KeyWidth.Length; p++)
+        {
+            var plane = Plane(p, out int row);
+            src[..(count * row)].CopyTo(plane.Slice(start * row));
+            src = src[(count * row)..];
+        }
+        Length = start + count;
+    }
+
+    /// <summary>Plane p = layer p/2's keys (even p) or values (odd p) as bytes; row = bytes per token.</summary>
+    Span<byte> Plane(int p, out int row)
+    {
+        int l = p / 2;
+        bool key = p % 2 == 0;
+        row = (key ? KeyWidth[l] : ValueWidth[l]) * (F16 ? 2 : 4);
+        return F16 ? MemoryMarshal.AsBytes((key ? Keys16 : Values16)[l].AsSpan()) : MemoryMarshal.AsBytes((key ? Keys32 : Values32)[l].AsSpan());
+    }
 
     internal void StoreKey(int layer, int pos, ReadOnlySpan<float> row) => Store(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], pos, row);
     internal void StoreValue(int layer, int pos, ReadOnlySpan<float> row) => Store(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], pos, row);
