@@ -101,6 +101,22 @@ public class ChatTests
     }
 
     [Fact]
+    public async Task ReplBudgetCommandCapsTheReasoning()
+    {
+        using var m = TestModels.Scripted(ToolServerFixture.EndlessReasoning, defaultMaxTokens: 30);
+        var session = new ChatSession(m);
+        var input = new StringReader("/budget 6\nthink\n/budget x\n/budget off\n");
+        var output = new StringWriter();
+        Assert.Equal(0, await new ChatRepl(session, input, output, color: false).RunAsync());
+        var text = output.ToString();
+        Assert.Contains("(thinking budget 6 tokens)", text);
+        Assert.Contains("error: /budget takes a number", text);
+        Assert.Contains("(no thinking budget)", text);
+        Assert.Equal(6, session.LastUsage!.ReasoningTokens);
+        Assert.Null(session.MaxReasoningTokens);
+    }
+
+    [Fact]
     public async Task ReplInterruptStopsTheReplyAndKeepsGoing()
     {
         var loop = Enumerable.Repeat(TestModels.Ids("ha", eos: false)[0], 4).ToArray();
