@@ -3,6 +3,7 @@
 // utilisation against the measured GEMM peak of each side, and tokens/s of a tiny V3 (MLA + MoE + MTP).
 //
 //   dotnet run -c Release --project bench/SharpSeek.Bench.Training -- [--steps 5] [--threads 2] [--no-torch] [--json]
+//   … -- --shapes      GFLOP/s of the three training matmuls at the model's shapes (best of 7)
 using System.Diagnostics;
 using System.Text.Json;
 using SharpSeek.Model;
@@ -28,6 +29,21 @@ const string V3 = """
  "max_position_embeddings":2048,"tie_word_embeddings":false,"num_nextn_predict_layers":1}
 """;
 
+if (args.Contains("--shapes"))
+{
+    foreach (var (m, n, k) in new[] { (2048, 1536, 512), (2048, 512, 512), (2048, 2816, 512), (2048, 512, 1408), (2048, 8192, 512) })
+    {
+        var A = new float[m * k]; var W = new float[n * k]; var O = new float[m * n];
+        var rr = new Random(1); for (int i = 0; i < A.Length; i++) A[i] = rr.NextSingle(); for (int i = 0; i < W.Length; i++) W[i] = rr.NextSingle(); for (int i = 0; i < O.Length; i++) O[i] = rr.NextSingle();
+        double flops = 2.0 * m * n * k;
+        double Best(Action f) { f(); double best = 1e9; for (int i = 0; i < 7; i++) { var sw = Stopwatch.StartNew(); f(); best = Math.Min(best, sw.Elapsed.TotalSeconds); } return flops / best / 1e9; }
+        double fw = Best(() => MatMul.Forward(A, W, default, O, m, n, k));
+        double bi = Best(() => MatMul.BackwardInput(O, W, A, m, n, k, accumulate: false));
+        double bw = Best(() => MatMul.BackwardWeight(O, A, W, default, m, n, k, accumulate: true));
+        Console.WriteLine($"M={m} N={n} K={k}: forward {fw:F0}  backward-input {bi:F0}  backward-weight {bw:F0} GFLOP/s");
+    }
+    return;
+}
 // the machine may be shared: peak = best single 2048³ GEMM, measured before and after the training run
 double peak = GemmPeak();
 var llama = Measure(ModelConfig.Parse(Llama), out long llamaParams, out double llamaFlopsPerToken);

@@ -143,9 +143,19 @@ public static unsafe class MatMul
                 {
                     float* src = b + (pc + p) * rsB + j0;
                     float* d = dst + p * nr;
-                    int j = 0;
-                    for (; j < jn; j++) d[j] = src[j];
-                    for (; j < nr; j++) d[j] = 0;
+                    Unsafe.CopyBlockUnaligned(d, src, (uint)jn * 4);
+                    for (int j = jn; j < nr; j++) d[j] = 0;
+                }
+            }
+            else if (rsB == 1 && jn == nr && Avx.IsSupported)
+            {
+                // B[p, j] = b[j·csB + p]: rows of b are columns of B; 8×8 transposes into the k-major panel
+                for (int j = 0; j < nr; j += 8)
+                {
+                    int p = 0;
+                    for (; p + 8 <= kc; p += 8) Transpose8x8(b + (j0 + j) * csB + pc + p, csB, dst + p * nr + j, nr);
+                    for (; p < kc; p++)
+                        for (int jj = 0; jj < 8; jj++) dst[p * nr + j + jj] = b[(j0 + j + jj) * csB + pc + p];
                 }
             }
             else
@@ -205,13 +215,26 @@ public static unsafe class MatMul
             {
                 float* dst = ap + (long)(r0 / mr) * mr * kc;
                 int rn = Math.Min(mr, mc - r0);
-                if (csA == 1)
+                if (csA == 1 && rn == 8 && mr == 8 && Avx.IsSupported)
+                {
+                    // 8 rows of A, contiguous along k → k-major panel: 8×8 transposes
+                    float* src = a + (i0 + r0) * rsA + pc;
+                    int p = 0;
+                    for (; p + 8 <= kc; p += 8) Transpose8x8(src + p, rsA, dst + p * mr, mr);
+                    for (; p < kc; p++)
+                        for (int r = 0; r < 8; r++) dst[p * mr + r] = src[r * rsA + p];
+                }
+                else if (csA == 1)
                 {
                     for (int r = 0; r < rn; r++)
                     {
                         float* src = a + (i0 + r0 + r) * rsA + pc;
                         for (int p = 0; p < kc; p++) dst[p * mr + r] = src[p];
                     }
+                }
+                else if (rsA == 1)
+                {
+                    for (int p = 0; p < kc; p++) Unsafe.CopyBlockUnaligned(dst + p * mr, a + (pc + p) * csA + i0 + r0, (uint)rn * 4);
                 }
                 else
                 {
@@ -225,6 +248,32 @@ public static unsafe class MatMul
                     for (int p = 0; p < kc; p++) dst[p * mr + r] = 0;
             }
         }
+    }
+
+    /// <summary>dst[i·ldd + j] = src[j·lds + i] for i, j &lt; 8 (AVX: unpack, shuffle, lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
