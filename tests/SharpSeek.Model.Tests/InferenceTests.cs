@@ -44,6 +44,30 @@ public class InferenceTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("qwen2-tied")]
+    [InlineData("llama3-scaled")]
+    [InlineData("v3-qlora-yarn-mtp")]
+    [InlineData("v2-group-limited")]
+    public void Gemm_chunk_attention_and_expert_parallel_prefill_match_golden(string model)
+    {
+        var golden = Golden.Read(model);
+        int T = golden.Ids.Length;
+        // 3 rows through the per-key paths, then the rest as one chunk: GQA attention as GEMMs over all cached keys,
+        // MoE experts spread over the two threads
+        using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = 2, ChunkAttentionMinRows = 4, ExpertParallelMinRows = 4 });
+        int v = m.Config.VocabSize;
+        var seq = m.NewSequence(T);
+        var first = Prefill(m, golden.Ids[..3], seq);
+        var rest = Prefill(m, golden.Ids[3..], seq);
+        float worst = 0;
+        for (int t = 0; t < T; t++)
+            worst = MathF.Max(worst, Golden.MaxAbsDiff(t < 3 ? first.AsSpan(t * v, v) : rest.AsSpan((t - 3) * v, v), golden.Logits[t]));
+        output.WriteLine($"{model}: GEMM-attention / expert-parallel prefill max |Δlogit| = {worst:E2}");
+        Assert.True(T - 3 >= 4, "the golden prompt is too short to exercise the chunk paths");
+        Assert.True(worst <= GoldenLogitsTests.Tolerance, $"{worst}");
+    }
+
+    [Theory]
     [InlineData("v3-qlora-yarn-mtp")]
     [InlineData("v3-noqlora")]
     [InlineData("v2-group-limited")]

@@ -9,7 +9,36 @@ namespace SharpSeek.Model.Inference;
 
 public sealed partial class InferenceModel
 {
-    [ThreadStatic] static float[]? t_scores, t_row, t_vec;
+    [ThreadStatic] static float[]? t_scores, t_row, t_vec, t_q, t_k, t_o;
+
+    /// <summary>
+    /// One head of causal attention for a prompt chunk of one sequence, as two GEMMs: S = q·kᵀ [n, len], row i
+    /// (position p0 + i) softmaxed over keys 0..p0+i, o = S·v [n, dv] with v given transposed. q: [n, dk], k: [len, dk],
+    /// vT: [dv, len]. Single-threaded (callers spread heads over the pool). Same sums as the per-key loop, in GEMM order.
+    /// </summary>
+    static void CausalHeadAttention(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> vT, Span<float> o,
+        int n, int len, int dk, int dv, int p0, float scale)
+    {
+        var scores = ThreadBuffer(ref t_scores, n * len).AsSpan(0, n * len);
+        Gemm.Multiply(q, k, scores, n, len, dk);
+        for (int i = 0; i < n; i++)
+        {
+            var row = scores.Slice(i * len, len);
+            var live = row[..(p0 + i + 1)];
+            TensorPrimitives.Multiply(live, scale, live);
+            Ops.Softmax(live, live);
+            row[(p0 + i + 1)..].Clear();
+        }
+        Gemm.Multiply(scores, vT, o, n, dv, len);
+    }
+
+    /// <summary>All rows continue one sequence and there are enough of them for the GEMM form to pay.</summary>
+    static bool OneSequenceChunk(ReadOnlySpan<BatchRow> rows, int minRows)
+    {
+        if (minRows <= 0 || rows.Length < minRows) return false;
+        foreach (var r in rows) if (!ReferenceEquals(r.Sequence, rows[0].Sequence)) return false;
+        return true;
+    }
 
     static float[] ThreadBuffer(ref float[]? buffer, int size)
     {
@@ -30,7 +59,7 @@ public sealed partial class InferenceModel
         // per-call state read by the parallel body
         BatchRow[] rowsCopy = [];
         float[] q = [], heads = [];
-        int layer;
+        int layer, chunkRows;
         readonly Action<int, int> attendBody, naiveBody;
         float[] latents = [], expanded = [];   // naive prefill: [L, kv_lora_rank] and [L, H·(nope + v)], grown on demand
 
@@ -106,18 +135,15 @@ public sealed partial class InferenceModel
             if (UseNaive(m.Options, rows))
             {
                 Expand(m, rows[0].Sequence, rows[^1].Position + 1);
-                m.Pool.For(n * h, naiveBody);
+                chunkRows = n;
+                m.Pool.For(h, naiveBody);
             }
             else m.Pool.For(n * h, attendBody);
             wo.MatMul(s.Heads.AsSpan(0, n * h * c.VHeadDim), n, y, m.Pool);
         }
 
-        static bool UseNaive(InferenceOptions o, ReadOnlySpan<BatchRow> rows)
-        {
-            if (o.NaiveMlaMinRows <= 0 || rows.Length < o.NaiveMlaMinRows || rows[^1].Position + 1 > o.NaiveMlaMaxContext) return false;
-            foreach (var r in rows) if (!ReferenceEquals(r.Sequence, rows[0].Sequence)) return false;
-            return true;
-        }
+        static bool UseNaive(InferenceOptions o, ReadOnlySpan<BatchRow> rows) =>
+            rows.Length > 0 && rows[^1].Position + 1 <= o.NaiveMlaMaxContext && OneSequenceChunk(rows, o.NaiveMlaMinRows);
 
         // [k_nope | v] of every head for cached positions 0..len-1: one kv_b_proj product over the latents.
         void Expand(InferenceModel m, SequenceState seq, int len)
@@ -129,28 +155,31 @@ public sealed partial class InferenceModel
             kvB.MatMul(latents.AsSpan(0, len * r), len, expanded.AsSpan(0, len * width), m.Pool);
         }
 
-        // Naive MLA over the expanded keys/values: scores = q_nope·k_nope + q_pe·k_pe, o = Σ p v (per head).
+        // Naive MLA over the expanded keys/values, one head per item: k_h = [k_nope_h | k_pe] [len, qk_head_dim]
+        // against q_h = [q_nope | q_pe] of the chunk's rows, o_h = softmax(q_h·k_hᵀ·scale)·v_h (CausalHeadAttention).
         void AttendNaiveRange(int start, int end)
         {
             int h = c.NumAttentionHeads, qkd = c.QkHeadDim, nope = c.QkNopeHeadDim, rd = c.QkRopeHeadDim, vd = c.VHeadDim, width = h * (nope + vd);
+            int n = chunkRows, p0 = rowsCopy[0].Position, len = p0 + n;
+            var seq = rowsCopy[0].Sequence;
             var tmp = ThreadBuffer(ref t_row, rd);
-            for (int item = start; item < end; item++)
+            var qh = ThreadBuffer(ref t_q, n * qkd).AsSpan(0, n * qkd);
+            var kh = ThreadBuffer(ref t_k, len * qkd + vd * len);
+            var k = kh.AsSpan(0, len * qkd);
+            var vT = kh.AsSpan(len * qkd, vd * len);
+            var o = ThreadBuffer(ref t_o, n * vd).AsSpan(0, n * vd);
+            for (int head = start; head < end; head++)
             {
-                int i = item / h, head = item % h;
-                var row = rowsCopy[i];
-                int len = row.Position + 1;
-                var scores = ThreadBuffer(ref t_scores, len).AsSpan(0, len);
-                var qRow = q.AsSpan((i * h + head) * qkd, qkd);
                 for (int p = 0; p < len; p++)
                 {
-                    var kNope = expanded.AsSpan(p * width + head * (nope + vd), nope);
-                    scores[p] = (TensorPrimitives.Dot(qRow[..nope], kNope) + TensorPrimitives.Dot(qRow.Slice(nope, rd), row.Sequence.ValueRow(layer, p, tmp))) * scale;
+                    var e = expanded.AsSpan(p * width + head * (nope + vd), nope + vd);
+                    e[..nope].CopyTo(k.Slice(p * qkd, nope));
+                    seq.ValueRow(layer, p, tmp).CopyTo(k.Slice(p * qkd + nope, rd));
+                    for (int j = 0; j < vd; j++) vT[j * len + p] = e[nope + j];
                 }
-                Ops.Softmax(scores, scores);
-                var o = heads.AsSpan((i * h + head) * vd, vd);
-                o.Clear();
-                for (int p = 0; p < len; p++)
-                    TensorPrimitives.MultiplyAdd(expanded.AsSpan(p * width + head * (nope + vd) + nope, vd), scores[p], o, o);
+                for (int i = 0; i < n; i++) q.AsSpan((i * h + head) * qkd, qkd).CopyTo(qh.Slice(i * qkd, qkd));
+                CausalHeadAttention(qh, k, vT, o, n, len, qkd, vd, p0, scale);
+                for (int i = 0; i < n; i++) o.Slice(i * vd, vd).CopyTo(heads.AsSpan((i * h + head) * vd, vd));
             }
         }
 
@@ -217,6 +246,41 @@ public sealed partial class InferenceModel
             }
             scale = 1f / MathF.Sqrt(headDim);
             attendBody = AttendRange;
+            prefillBody = AttendChunkRange;
+        }
+
+        readonly Action<int, int> prefillBody;
+        int chunkRows;
+
+        // One head per item over a prompt chunk of one sequence: k and vᵀ of its kv head gathered from the cache.
+        void AttendChunkRange(int start, int end)
+        {
+            int n = chunkRows, p0 = rowsCopy[0].Position, len = p0 + n, group = heads / kvHeads, kw = kvHeads * headDim, qw = heads * headDim;
+            var seq = rowsCopy[0].Sequence;
+            var tmp = ThreadBuffer(ref t_row, kw);
+            var qh = ThreadBuffer(ref t_q, n * headDim).AsSpan(0, n * headDim);
+            var kv = ThreadBuffer(ref t_k, 2 * len * headDim);
+            var k = kv.AsSpan(0, len * headDim);
+            var vT = kv.AsSpan(len * headDim, len * headDim);
+            var o = ThreadBuffer(ref t_o, n * headDim).AsSpan(0, n * headDim);
+            int loaded = -1;
+            for (int h = start; h < end; h++)
+            {
+                int kvh = h / group;
+                if (kvh != loaded)
+                {
+                    for (int p = 0; p < len; p++)
+                    {
+                        seq.KeyRow(layer, p, tmp).Slice(kvh * headDim, headDim).CopyTo(k.Slice(p * headDim, headDim));
+                        var v = seq.ValueRow(layer, p, tmp).Slice(kvh * headDim, headDim);
+                        for (int j = 0; j < headDim; j++) vT[j * len + p] = v[j];
+                    }
+                    loaded = kvh;
+                }
+                for (int i = 0; i < n; i++) q.AsSpan(i * qw + h * headDim, headDim).CopyTo(qh.Slice(i * headDim, headDim));
+                CausalHeadAttention(qh, k, vT, o, n, len, headDim, headDim, p0, scale);
+                for (int i = 0; i < n; i++) o.Slice(i * headDim, headDim).CopyTo(outHeads.AsSpan((i * heads + h) * headDim, headDim));
+            }
         }
 
         public override int KeyWidth => kvHeads * headDim;
@@ -250,7 +314,12 @@ public sealed partial class InferenceModel
             if (rowsCopy.Length < rows.Length) rowsCopy = new BatchRow[m.Options.MaxBatch];
             rows.CopyTo(rowsCopy);
             q = s.Q; outHeads = s.Heads; this.layer = layer;
-            m.Pool.For(n * heads, attendBody);
+            if (OneSequenceChunk(rows, m.Options.ChunkAttentionMinRows))
+            {
+                chunkRows = n;
+                m.Pool.For(heads, prefillBody);        // a prompt chunk: per head, two GEMMs over the cached keys
+            }
+            else m.Pool.For(n * heads, attendBody);
             wo.MatMul(s.Heads.AsSpan(0, n * qw), n, y, m.Pool);
         }
 

@@ -24,6 +24,13 @@ public sealed record InferenceOptions
     /// </summary>
     public int NaiveMlaMinRows { get; init; } = 16;
     public int NaiveMlaMaxContext { get; init; } = 4096;
+    /// <summary>
+    /// GQA prefill: a batch holding at least this many rows of one sequence runs attention per head as two GEMMs
+    /// over the cached keys (CausalHeadAttention) instead of one dot per (row, key). 0 disables it.
+    /// </summary>
+    public int ChunkAttentionMinRows { get; init; } = 16;
+    /// <summary>MoE prefill: from this many rows, whole experts run on separate threads (each single-threaded). 0 disables it.</summary>
+    public int ExpertParallelMinRows { get; init; } = 16;
     /// <summary>Load the multi-token-prediction module (for speculative decoding) when the checkpoint has one.</summary>
     public bool LoadMtp { get; init; } = true;
 }

@@ -52,6 +52,7 @@ public sealed partial class InferenceModel
             for (int i = 0; i < n; i++) Ops.RmsNorm(x.Slice(i * d, d), ffnNorm, m.Eps, xn.Slice(i * d, d));
             ffn.Forward(m, n, xn, delta);
             TensorPrimitives.Add(x, delta, x);
+
         }
     }
 
@@ -67,7 +68,7 @@ public sealed partial class InferenceModel
         public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y) =>
             Run(m.Pool, n, xn, y, m.s.G.AsSpan(0, n * hidden), m.s.U.AsSpan(0, n * hidden));
 
-        public void Run(WorkerPool pool, int n, ReadOnlySpan<float> x, Span<float> y, Span<float> g, Span<float> u)
+        public void Run(WorkerPool? pool, int n, ReadOnlySpan<float> x, Span<float> y, Span<float> g, Span<float> u)
         {
             gate.MatMul(x, n, g, pool);
             up.MatMul(x, n, u, pool);
@@ -123,14 +124,27 @@ public sealed partial class InferenceModel
             }
             // count[e] now holds the end of expert e's range; its start is count[e-1] (0 for e = 0)
             int hidden = experts[0].Hidden;
+            bool byExpert = m.Options.ExpertParallelMinRows > 0 && n >= m.Options.ExpertParallelMinRows && m.Pool.Threads > 1;
+            var outs = byExpert ? Buffer(ref s.ExpertOut, (long)n * k * d) : default;
+            if (byExpert)
+            {
+                // prefill: whole experts in parallel (each single-threaded), outputs kept per (row, slot) in expert order
+                counts = s.ExpertCount; xs = s.Xn; outBuf = s.ExpertOut!; dim = d; rowsOf = s.ExpertRows;
+                m.Pool.For(experts.Length, runExperts);
+            }
             for (int e = 0; e < experts.Length; e++)
             {
                 int begin = e == 0 ? 0 : count[e - 1], rowsE = count[e] - begin;
                 if (rowsE == 0) continue;
-                var xe = s.Xe.AsSpan(0, rowsE * d);
-                for (int r = 0; r < rowsE; r++) xn.Slice(s.ExpertRows[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
-                var de = s.De.AsSpan(0, rowsE * d);
-                experts[e].Run(m.Pool, rowsE, xe, de, s.Ge.AsSpan(0, rowsE * hidden), s.Ue.AsSpan(0, rowsE * hidden));
+                Span<float> de;
+                if (byExpert) de = outs.Slice(begin * d, rowsE * d);
+                else
+                {
+                    var xe = s.Xe.AsSpan(0, rowsE * d);
+                    for (int r = 0; r < rowsE; r++) xn.Slice(s.ExpertRows[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
+                    de = s.De.AsSpan(0, rowsE * d);
+                    experts[e].Run(m.Pool, rowsE, xe, de, s.Ge.AsSpan(0, rowsE * hidden), s.Ue.AsSpan(0, rowsE * hidden));
+                }
                 for (int r = 0; r < rowsE; r++)
                 {
                     int row = s.ExpertRows[begin + r];
@@ -138,6 +152,35 @@ public sealed partial class InferenceModel
                     TensorPrimitives.MultiplyAdd(de.Slice(r * d, d), s.ExpertW[s.ExpertSlots[begin + r]], yr, yr);
                 }
             }
+        }
+
+        [ThreadStatic] static float[]? t_xe, t_ge, t_ue;
+        // per-call state read by the parallel body (the scheduler thread is the only caller)
+        int[] counts = [];
+        float[] xs = [], outBuf = [];
+        int dim;
+        int[] rowsOf = [];
+        Action<int, int>? runExpertsBody;
+        Action<int, int> runExperts => runExpertsBody ??= RunExperts;
+
+        void RunExperts(int start, int end)
+        {
+            int d = dim, hidden = experts[0].Hidden;
+            for (int e = start; e < end; e++)
+            {
+                int begin = e == 0 ? 0 : counts[e - 1], rowsE = counts[e] - begin;
+                if (rowsE == 0) continue;
+                var xe = ThreadBuffer(ref t_xe, rowsE * d).AsSpan(0, rowsE * d);
+                for (int r = 0; r < rowsE; r++) xs.AsSpan(rowsOf[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
+                experts[e].Run(null, rowsE, xe, outBuf.AsSpan(begin * d, rowsE * d),
+                    ThreadBuffer(ref t_ge, rowsE * hidden).AsSpan(0, rowsE * hidden), ThreadBuffer(ref t_ue, rowsE * hidden).AsSpan(0, rowsE * hidden));
+            }
+        }
+
+        static Span<float> Buffer(ref float[]? buffer, long size)
+        {
+            if (buffer is null || buffer.LongLength < size) buffer = new float[size];
+            return buffer.AsSpan(0, checked((int)size));
         }
     }
 }

@@ -13,6 +13,7 @@ public sealed partial class InferenceModel
         public readonly int[] ExpertIdx;                  // [N, top-k]
         public readonly float[] ExpertW;                  // [N, top-k]
         public readonly int[] ExpertRows, ExpertSlots, ExpertCount; // rows grouped by expert
+        public float[]? ExpertOut;                        // MoE prefill: [n·top_k, hidden] outputs in expert order (made on first use)
         public readonly float[] GateScratch;
 
         public Scratch(InferenceModel m)
