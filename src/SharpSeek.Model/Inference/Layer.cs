@@ -104,8 +104,15 @@ public sealed partial class InferenceModel
         {
             var s = m.s;
             int d = m.D, k = topK;
-            for (int i = 0; i < n; i++)
-                gate.Route(xn.Slice(i * d, d), s.ExpertIdx.AsSpan(i * k, k), s.ExpertW.AsSpan(i * k, k), s.GateScratch);
+            bool byExpert = m.Options.ExpertParallelMinRows > 0 && n >= m.Options.ExpertParallelMinRows && m.Pool.Threads > 1;
+            if (byExpert)
+            {
+                counts = s.ExpertCount; xs = s.Xn; dim = d; rowsOf = s.ExpertRows; idx = s.ExpertIdx; wts = s.ExpertW;
+                m.Pool.For(n, routeRows);                  // prefill: rows routed in parallel too
+            }
+            else
+                for (int i = 0; i < n; i++)
+                    gate.Route(xn.Slice(i * d, d), s.ExpertIdx.AsSpan(i * k, k), s.ExpertW.AsSpan(i * k, k), s.GateScratch);
 
             if (shared is not null) shared.Run(m.Pool, n, xn, y, s.G.AsSpan(0, n * shared.Hidden), s.U.AsSpan(0, n * shared.Hidden));
             else y.Clear();
@@ -124,12 +131,11 @@ public sealed partial class InferenceModel
             }
             // count[e] now holds the end of expert e's range; its start is count[e-1] (0 for e = 0)
             int hidden = experts[0].Hidden;
-            bool byExpert = m.Options.ExpertParallelMinRows > 0 && n >= m.Options.ExpertParallelMinRows && m.Pool.Threads > 1;
             var outs = byExpert ? Buffer(ref s.ExpertOut, (long)n * k * d) : default;
             if (byExpert)
             {
                 // prefill: whole experts in parallel (each single-threaded), outputs kept per (row, slot) in expert order
-                counts = s.ExpertCount; xs = s.Xn; outBuf = s.ExpertOut!; dim = d; rowsOf = s.ExpertRows;
+                outBuf = s.ExpertOut!;
                 m.Pool.For(experts.Length, runExperts);
             }
             for (int e = 0; e < experts.Length; e++)
@@ -154,12 +160,22 @@ public sealed partial class InferenceModel
             }
         }
 
-        [ThreadStatic] static float[]? t_xe, t_ge, t_ue;
+        [ThreadStatic] static float[]? t_xe, t_ge, t_ue, t_gate;
         // per-call state read by the parallel body (the scheduler thread is the only caller)
         int[] counts = [];
         float[] xs = [], outBuf = [];
         int dim;
-        int[] rowsOf = [];
+        int[] rowsOf = [], idx = [];
+        float[] wts = [];
+        Action<int, int>? routeRowsBody;
+        Action<int, int> routeRows => routeRowsBody ??= RouteRows;
+
+        void RouteRows(int start, int end)
+        {
+            int d = dim, k = topK;
+            var scratch = ThreadBuffer(ref t_gate, gate.ScratchSize);
+            for (int i = start; i < end; i++) gate.Route(xs.AsSpan(i * d, d), idx.AsSpan(i * k, k), wts.AsSpan(i * k, k), scratch);
+        }
         Action<int, int>? runExpertsBody;
         Action<int, int> runExperts => runExpertsBody ??= RunExperts;
 
