@@ -12,6 +12,8 @@ public sealed class EngineMetrics : IDisposable
     internal readonly Counter<long> PromptTokens;
     internal readonly Counter<long> CompletionTokens;
     internal readonly Counter<long> Rejected;
+    internal readonly Counter<long> PromptCacheHitTokens;
+    internal readonly Counter<long> PromptCacheMissTokens;
     internal readonly Histogram<double> TimeToFirstToken;
     internal readonly Histogram<double> BatchSize;
 
@@ -22,6 +24,8 @@ public sealed class EngineMetrics : IDisposable
         PromptTokens = meter.CreateCounter<long>("sharpseek.prompt_tokens", "{token}", "prompt tokens prefilled");
         CompletionTokens = meter.CreateCounter<long>("sharpseek.completion_tokens", "{token}", "tokens generated");
         Rejected = meter.CreateCounter<long>("sharpseek.rejected", "{request}", "requests refused because the queue was full");
+        PromptCacheHitTokens = meter.CreateCounter<long>("sharpseek.prompt_cache_hit_tokens", "{token}", "prompt tokens whose KV rows came from the prefix cache");
+        PromptCacheMissTokens = meter.CreateCounter<long>("sharpseek.prompt_cache_miss_tokens", "{token}", "prompt tokens prefilled (not found in the prefix cache)");
         TimeToFirstToken = meter.CreateHistogram<double>("sharpseek.time_to_first_token", "s", "submission to first generated token");
         BatchSize = meter.CreateHistogram<double>("sharpseek.decode_batch_size", "{sequence}", "sequences per decode step");
         meter.CreateObservableGauge("sharpseek.queue_depth", queueDepth, "{request}", "requests waiting for a slot");

@@ -213,6 +213,8 @@ public sealed class Scheduler : IDisposable
             var s = new Sequence(h, cache, new SequenceSampler(r.Sampling, model.VocabSize, r.Prompt), tokenizer.NewStreamingDecoder(skipSpecialTokens: true),
                 r.SplitReasoning ? new ThinkSplitter(r.StartInReasoning) : null, new StopMatcher(r.Stop));
             s.PromptDone = h.CachedTokens = RestorePrefix(r.Prompt, cache);
+            Metrics.PromptCacheHitTokens.Add(h.CachedTokens);
+            Metrics.PromptCacheMissTokens.Add(r.Prompt.Length - h.CachedTokens);
             lock (gate) active.Add(s);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -130,7 +130,7 @@ public sealed class ServingModel : IDisposable
     /// <summary>
     /// The grammars a request's output is held to: tool calls from the start (tool_choice required or a named
     /// function), or JSON (response_format), or — tool_choice auto — tool calls once the model opens them. With
-    /// both auto tools and JSON output, the answer is JSON and calls are not possible. Throws
+    /// both auto tools and JSON output, the answer is either the calls or the JSON value. Throws
     /// <see cref="Constrained.SchemaException"/> for a schema the grammar compiler does not take.
     /// </summary>
     public (Constrained.Grammar? Grammar, Constrained.Grammar? AfterToolMarker) OutputGrammar(
@@ -139,6 +139,7 @@ public sealed class ServingModel : IDisposable
         bool anyTools = tools.Count > 0 && choice.Mode != ToolChoiceMode.None;
         if (anyTools && choice.Mode is ToolChoiceMode.Required or ToolChoiceMode.Function)
             return (OutputGrammars.ToolCalls(Tokenizer, ToolFormat, tools, choice.Function, parallelToolCalls, afterMarker: false), null);
+        if (json && anyTools) return (OutputGrammars.JsonOrToolCalls(Tokenizer, ToolFormat, tools, parallelToolCalls, jsonSchema), null);
         if (json) return (OutputGrammars.Json(jsonSchema), null);
         if (anyTools) return (null, OutputGrammars.ToolCalls(Tokenizer, ToolFormat, tools, null, parallelToolCalls, afterMarker: true));
         return (null, null);

@@ -226,7 +226,7 @@ public class ApiTests(ServerFixture f) : IClassFixture<ServerFixture>
         await Sdk.GetChatClient("scripted").CompleteChatAsync([new UserChatMessage("hi")]);
         await Task.Delay(200);
         var text = await f.Http.GetStringAsync("/metrics");
-        foreach (var name in new[] { "sharpseek_requests", "sharpseek_completion_tokens", "sharpseek_time_to_first_token", "sharpseek_queue_depth", "sharpseek_tokens_per_second", "sharpseek_http_requests" })
+        foreach (var name in new[] { "sharpseek_requests", "sharpseek_completion_tokens", "sharpseek_time_to_first_token", "sharpseek_queue_depth", "sharpseek_tokens_per_second", "sharpseek_http_requests", "sharpseek_prompt_cache_miss_tokens" })
             Assert.Contains(name, text);
     }
 

@@ -336,6 +336,36 @@ public class DeepSeekApiTests(ToolServerFixture f) : IClassFixture<ToolServerFix
     }
 
     [Fact]
+    public async Task Json_output_with_auto_tools_allows_either_a_call_or_json()
+    {
+        // the scripted caller takes the tool branch of the grammar
+        var (status, body) = await Post("/v1/chat/completions", new
+        {
+            model = "tool-caller", messages = new[] { new { role = "user", content = "Weather?" } }, tools = new[] { WeatherTool },
+            response_format = new { type = "json_object" },
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("tool_calls", body.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+        // a random model ends with one or the other, whole
+        for (int seed = 0; seed < 3; seed++)
+        {
+            (status, body) = await Post("/v1/chat/completions", new
+            {
+                model = "tools-tiny", messages = new[] { new { role = "user", content = "x" } }, tools = new[] { WeatherTool }, max_tokens = 400, seed,
+                max_reasoning_tokens = 6, response_format = new { type = "json_object" },
+            });
+            Assert.Equal(HttpStatusCode.OK, status);
+            var c = body.GetProperty("choices")[0];
+            string finish = c.GetProperty("finish_reason").GetString()!;
+            if (finish == "tool_calls")
+                Assert.Equal("get_weather", c.GetProperty("message").GetProperty("tool_calls")[0].GetProperty("function").GetProperty("name").GetString());
+            else if (finish == "stop")
+                Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(c.GetProperty("message").GetProperty("content").GetString()!).RootElement.ValueKind);
+            else Assert.Equal("length", finish);
+        }
+    }
+
+    [Fact]
     public async Task A_bad_parameters_schema_is_a_400_naming_tools()
     {
         var (status, body) = await Post("/v1/chat/completions", new

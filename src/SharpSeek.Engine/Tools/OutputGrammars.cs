@@ -21,6 +21,14 @@ public static class OutputGrammars
         return b.Build(Expr.Seq(Lead, value));
     }
 
+    /// <summary>tool_choice auto with JSON output: the answer is either the tool calls or the JSON value.</summary>
+    public static Grammar JsonOrToolCalls(Tokenizer tokenizer, ToolCallFormat format, IReadOnlyList<ToolDefinition> tools, bool parallel, JsonElement? schema)
+    {
+        var b = new GrammarBuilder();
+        var value = schema is JsonElement s ? b.JsonValue(s) : b.JsonValue("""{"type":"object"}""");
+        return b.Build(Expr.Seq(Lead, Expr.Choice(value, CallsExpr(b, tokenizer, format, tools, null, parallel, afterMarker: false, lead: false))));
+    }
+
     /// <summary>
     /// One or more calls (one when !parallel) of the given tools (only <paramref name="only"/> when set), in the
     /// format's syntax. afterMarker: the format's opening marker has already been written (tool_choice auto,
@@ -30,6 +38,11 @@ public static class OutputGrammars
     public static Grammar ToolCalls(Tokenizer tokenizer, ToolCallFormat format, IReadOnlyList<ToolDefinition> tools, string? only, bool parallel, bool afterMarker)
     {
         var b = new GrammarBuilder();
+        return b.Build(CallsExpr(b, tokenizer, format, tools, only, parallel, afterMarker, lead: true));
+    }
+
+    static Expr CallsExpr(GrammarBuilder b, Tokenizer tokenizer, ToolCallFormat format, IReadOnlyList<ToolDefinition> tools, string? only, bool parallel, bool afterMarker, bool lead)
+    {
         Expr M(string text) => tokenizer.AddedTokens.FirstOrDefault(t => t.Content == text) is { } added ? Expr.Token(added.Id) : Expr.Literal(text);
         var args = new List<(string Name, Expr Args)>();
         foreach (var t in tools)
@@ -57,9 +70,8 @@ public static class OutputGrammars
         }
         var more = parallel ? Expr.Star(Expr.Seq(Expr.Literal("\n"), callOpen, body)) : Expr.Empty;
         // after the marker: DeepSeek's marker is the block's opening, Hermes' that of the first call
-        var root = !afterMarker ? Expr.Seq(Lead, open, callOpen, body, more, close)
+        return !afterMarker ? Expr.Seq(lead ? Lead : Expr.Empty, open, callOpen, body, more, close)
             : format is DeepSeekToolFormat ? Expr.Seq(callOpen, body, more, close)
             : Expr.Seq(body, more);
-        return b.Build(root);
     }
 }
