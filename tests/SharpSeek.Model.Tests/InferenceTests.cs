@@ -43,18 +43,17 @@ public class InferenceTests(ITestOutputHelper output)
         Assert.True(worstDecode <= GoldenLogitsTests.Tolerance, $"decode {worstDecode}");
     }
 
-    [Theory]
-    [InlineData("qwen2-tied")]
-    [InlineData("llama3-scaled")]
-    [InlineData("v3-qlora-yarn-mtp")]
-    [InlineData("v2-group-limited")]
-    public void Gemm_chunk_attention_and_expert_parallel_prefill_match_golden(string model)
+    /// <summary>
+    /// Max |Δlogit| against the golden of a 3-row prefill (per-key paths) followed by the rest of the prompt as one
+    /// chunk that also attends to the 3 cached rows (the chunk paths the options switch on).
+    /// </summary>
+    static float SplitPrefillWorst(string model, InferenceOptions options)
     {
         var golden = Golden.Read(model);
+        if (golden.LogitsIfBf16 is not null) golden = golden with { Logits = golden.LogitsIfBf16 };
         int T = golden.Ids.Length;
-        // 3 rows through the per-key paths, then the rest as one chunk: GQA attention as GEMMs over all cached keys,
-        // MoE experts spread over the two threads
-        using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = 2, ChunkAttentionMinRows = 4, ExpertParallelMinRows = 4 });
+        Assert.True(T - 3 >= 4, "the golden prompt is too short to exercise the chunk paths");
+        using var m = InferenceModel.Load(Fixtures.Path("models", model), options);
         int v = m.Config.VocabSize;
         var seq = m.NewSequence(T);
         var first = Prefill(m, golden.Ids[..3], seq);
@@ -62,8 +61,19 @@ public class InferenceTests(ITestOutputHelper output)
         float worst = 0;
         for (int t = 0; t < T; t++)
             worst = MathF.Max(worst, Golden.MaxAbsDiff(t < 3 ? first.AsSpan(t * v, v) : rest.AsSpan((t - 3) * v, v), golden.Logits[t]));
+        return worst;
+    }
+
+    [Theory]
+    [InlineData("qwen2-tied")]
+    [InlineData("llama3-scaled")]
+    [InlineData("v3-qlora-yarn-mtp")]
+    [InlineData("v2-group-limited")]
+    public void Gemm_chunk_attention_and_expert_parallel_prefill_match_golden(string model)
+    {
+        // GQA attention as GEMMs over all cached keys, MoE experts spread over the two threads
+        float worst = SplitPrefillWorst(model, new InferenceOptions { Threads = 2, ChunkAttentionMinRows = 4, ExpertParallelMinRows = 4 });
         output.WriteLine($"{model}: GEMM-attention / expert-parallel prefill max |Δlogit| = {worst:E2}");
-        Assert.True(T - 3 >= 4, "the golden prompt is too short to exercise the chunk paths");
         Assert.True(worst <= GoldenLogitsTests.Tolerance, $"{worst}");
     }
 
@@ -74,18 +84,7 @@ public class InferenceTests(ITestOutputHelper output)
     [InlineData("v3-fp8")]
     public void Naive_mla_prefill_matches_golden(string model)
     {
-        var golden = Golden.Read(model);
-        if (golden.LogitsIfBf16 is not null) golden = golden with { Logits = golden.LogitsIfBf16 };
-        int T = golden.Ids.Length;
-        // a 3-row absorbed prefill, then the rest as one naive chunk that also attends to the first 3 cached rows
-        using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = 2, NaiveMlaMinRows = 4 });
-        int v = m.Config.VocabSize;
-        var seq = m.NewSequence(T);
-        var first = Prefill(m, golden.Ids[..3], seq);
-        var rest = Prefill(m, golden.Ids[3..], seq);
-        float worst = 0;
-        for (int t = 0; t < T; t++)
-            worst = MathF.Max(worst, Golden.MaxAbsDiff(t < 3 ? first.AsSpan(t * v, v) : rest.AsSpan((t - 3) * v, v), golden.Logits[t]));
+        float worst = SplitPrefillWorst(model, new InferenceOptions { Threads = 2, NaiveMlaMinRows = 4 });
         output.WriteLine($"{model}: naive-MLA prefill max |Δlogit| = {worst:E2}");
         Assert.True(worst <= GoldenLogitsTests.Tolerance, $"{worst}");
     }
