@@ -43,6 +43,8 @@ public sealed class SchedulerStats
     public long Steps, DecodedTokens, PrefilledTokens, Requests;
     /// <summary>Steps with no prompt in them, their tokens and model time: the pure decode rate (benchmarks).</summary>
     public long DecodeOnlySteps, DecodeOnlyTokens;
+    /// <summary>Most sequences decoded in one step so far.</summary>
+    public long MaxDecodeBatch;
     public double DecodeOnlySeconds;
     public double MeanBatch => Steps == 0 ? 0 : (double)DecodedTokens / Steps;
 }
@@ -275,7 +277,7 @@ public sealed class Scheduler : IDisposable
             Cleanup();
             return;
         }
-        if (decodes > 0) { Stats.Steps++; Stats.DecodedTokens += decodes; }
+        if (decodes > 0) { Stats.Steps++; Stats.DecodedTokens += decodes; Stats.MaxDecodeBatch = Math.Max(Stats.MaxDecodeBatch, decodes); }
         if (prompt == 0) { Stats.DecodeOnlySteps++; Stats.DecodeOnlyTokens += decodes; Stats.DecodeOnlySeconds += Stopwatch.GetElapsedTime(started).TotalSeconds; }
         else { Stats.PrefilledTokens += prompt; Metrics.PromptTokens.Add(prompt); }
         Metrics.BatchSize.Record(B);

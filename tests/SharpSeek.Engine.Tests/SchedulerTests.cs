@@ -166,7 +166,8 @@ public class SchedulerTests
             var oracle = Generator.Generate(transformer, reqs[i].Prompt, 12, new SamplingOptions { Temperature = 0 }, new HashSet<int> { TestModels.Eos }).ToList();
             Assert.Equal(oracle, results[i].Tokens);
         }
-        Assert.True(m.Scheduler.Stats.MeanBatch > 1.5, $"mean batch {m.Scheduler.Stats.MeanBatch}");
+        // all four decoded in one step at some point (how many steps they share depends on when each was admitted)
+        Assert.Equal(prompts.Length, m.Scheduler.Stats.MaxDecodeBatch);
     }
 
     [Fact]
