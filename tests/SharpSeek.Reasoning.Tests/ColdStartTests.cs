@@ -31,27 +31,97 @@ public class ColdStartTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Countdown_traces_search_before_they_find()
+    public void Countdown3_traces_search_every_last_number_until_a_pair_makes_what_is_needed()
     {
-        var task = new CountdownTask(3);
-        var examples = ColdStart.Build([task], 60, seed: 2);
-        Assert.Contains(examples, e => e.Reasoning.Contains(" is not "));                         // some failed attempts
-        Assert.Contains(examples, e => !e.Reasoning.Contains(" is not "));                        // and some direct finds
+        var examples = ColdStart.Build([new CountdownTask(3)], 60, seed: 2);
+        Assert.Contains(examples, e => e.Reasoning.Contains("None is needed."));                   // some misses first
+        Assert.Contains(examples, e => !e.Reasoning.Contains("None is needed."));                  // and some direct finds
+        Assert.All(examples, e => Assert.Contains(" is needed.\nSo ", e.Reasoning));
+        var t = new CountdownTask(3).Think(new CountdownProblem([19, 36, 55], 38, "55 - 36 + 19"), new DetRandom(1));
+        Assert.Equal("Target 38 from 19, 36, 55.\n" +
+                     "Try 19 last: ? + 19 needs 19; ? - 19 needs 57; ? * 19 needs 2.\n" +
+                     "From 36, 55: 36 + 55 = 91, 55 - 36 = 19. 55 - 36 = 19 is needed.\n" +
+                     "So (55 - 36) + 19 = 38.", t.Reasoning);
+        Assert.Equal("(55 - 36) + 19", t.Answer);
+        t = new CountdownTask(3).Think(new CountdownProblem([4, 5, 3], 60, "4 * 5 * 3"), new DetRandom(1));
+        Assert.Equal("Target 60 from 4, 5, 3.\n" +
+                     "Try 4 last: ? + 4 needs 56; ? - 4 needs 64; ? * 4 needs 15.\n" +
+                     "From 5, 3: 5 + 3 = 8, 5 - 3 = 2, 5 * 3 = 15. 5 * 3 = 15 is needed.\n" +
+                     "So (5 * 3) * 4 = 60.", t.Reasoning);
+    }
+
+    [Fact]
+    public void Countdown4_traces_try_then_find()
+    {
+        var examples = ColdStart.Build([new CountdownTask(4)], 40, seed: 2);
+        Assert.Contains(examples, e => e.Reasoning.Contains(" is not "));
         Assert.All(examples, e => Assert.Contains("That is the target.", e.Reasoning));
     }
 
     [Fact]
-    public void Arithmetic_traces_work_column_by_column()
+    public void Arithmetic_traces_read_only_the_line_above()
     {
         var t = new ArithmeticTask().Think(new ArithmeticProblem(4821, '+', 379), new DetRandom(1));
-        Assert.Equal("Add column by column from the right.\n1 + 9 = 10, write 0, carry 1\n2 + 7 + 1 = 10, write 0, carry 1\n8 + 3 + 1 = 12, write 2, carry 1\n4 + 1 = 5, write 5\nSo 4821 + 379 = 5200.", t.Reasoning);
+        Assert.Equal("4821 + 379 from the right.\n" +
+                     "1+9+0=10, carry 1. Done 0, left 482 + 37.\n" +
+                     "2+7+1=10, carry 1. Done 00, left 48 + 3.\n" +
+                     "8+3+1=12, carry 1. Done 200, left 4 + 0.\n" +
+                     "4+0+1=5, carry 0. Done 5200, left 0 + 0.\n" +
+                     "So 4821 + 379 = 5200.", t.Reasoning);
         t = new ArithmeticTask().Think(new ArithmeticProblem(379, '-', 4821), new DetRandom(1));
-        Assert.Equal("379 is less than 4821, so compute 4821 - 379 and make it negative.\nSubtract column by column from the right.\n1 - 9 needs a borrow: 11 - 9 = 2, write 2, borrow 1\n2 - 7 - 1 needs a borrow: 12 - 7 - 1 = 4, write 4, borrow 1\n8 - 3 - 1 = 4, write 4\nbring down 4\n4821 - 379 = 4442, so the result is -4442.\nSo 379 - 4821 = -4442.", t.Reasoning);
+        Assert.Equal("379 is less than 4821, so compute 4821 - 379 and make it negative.\n" +
+                     "4821 - 379 from the right.\n" +
+                     "1-9-0 is below 0, so 11-9-0=2, borrow 1. Done 2, left 482 - 37.\n" +
+                     "2-7-1 is below 0, so 12-7-1=4, borrow 1. Done 42, left 48 - 3.\n" +
+                     "8-3-1=4, borrow 0. Done 442, left 4 - 0.\n" +
+                     "4-0-0=4, borrow 0. Done 4442, left 0 - 0.\n" +
+                     "4821 - 379 = 4442, so the result is -4442.\nSo 379 - 4821 = -4442.", t.Reasoning);
         Assert.Equal("-4442", t.Answer);
+        t = new ArithmeticTask().Think(new ArithmeticProblem(1000, '-', 999), new DetRandom(1));
+        Assert.Contains("Done 0001, left 0 - 0.\nDrop the leading zeros: 1.\nSo 1000 - 999 = 1.", t.Reasoning);
         t = new ArithmeticTask().Think(new ArithmeticProblem(347, '*', 86), new DetRandom(1));
-        Assert.Contains("347 * 6: 7 * 6 = 42, write 2, carry 4; 4 * 6 + 4 = 28, write 8, carry 2; 3 * 6 + 2 = 20, write 20. So 347 * 6 = 2082.", t.Reasoning);
+        Assert.Contains("347 * 86 = 347 * 6 + 347 * 80.\n347 * 6 from the right.\n7*6+0=42, carry 4. Done 2, left 34.\n", t.Reasoning);
+        Assert.Contains("3*6+2=20, carry 2. Done 082, left 0.\n0*6+2=2, carry 0. Done 2082, left 0.\nSo 347 * 6 = 2082.", t.Reasoning);
+        Assert.Contains("So 347 * 8 = 2776, and 347 * 80 = 27760.\n2082 + 27760 from the right.", t.Reasoning);
         Assert.EndsWith("So 347 * 86 = 29842.", t.Reasoning);
         output.WriteLine(t.Reasoning);
+    }
+
+    /// <summary>"7+3+1=11", "347 * 6 = 2082": a whole expression (not the tail of a longer one) equal to a number.</summary>
+    static readonly System.Text.RegularExpressions.Regex Equation = new(@"(?<![\d*+-] ?)(\d+(?: ?[-+*] ?\d+)+) ?= ?(-?\d+)(?! ?[-+*\d])");
+
+    [Fact]
+    public void Every_arithmetic_trace_states_the_true_result_in_each_row()
+    {
+        var task = new ArithmeticTask();
+        foreach (var p in task.Generate(Split.ColdStart, 400, seed: 5).Cast<ArithmeticProblem>())
+        {
+            var t = task.Think(p, new DetRandom(1));
+            Assert.Equal(p.Result.ToString(), t.Answer);
+            int checkedHere = 0;
+            foreach (System.Text.RegularExpressions.Match m in Equation.Matches(t.Reasoning))
+            {
+                Assert.True(Eval(m.Groups[1].Value) == long.Parse(m.Groups[2].Value), $"{p.Prompt}: '{m.Value}' is wrong");
+                checkedHere++;
+            }
+            Assert.True(checkedHere > 0 || p.A == 0 || p.B == 0, p.Prompt);
+        }
+
+        static long Eval(string expr)    // "a op b op c" with * before + and -
+        {
+            var terms = new List<long>(); var ops = new List<char>();
+            var tok = System.Text.RegularExpressions.Regex.Matches(expr, @"\d+|[-+*]").Select(m => m.Value).ToArray();
+            long cur = long.Parse(tok[0]);
+            for (int i = 1; i < tok.Length; i += 2)
+            {
+                long v = long.Parse(tok[i + 1]);
+                if (tok[i] == "*") cur *= v; else { terms.Add(cur); ops.Add(tok[i][0]); cur = v; }
+            }
+            terms.Add(cur);
+            long r = terms[0];
+            for (int i = 0; i < ops.Count; i++) r = ops[i] == '+' ? r + terms[i + 1] : r - terms[i + 1];
+            return r;
+        }
     }
 
     [Fact]

@@ -10,27 +10,24 @@ mkdir -p runs/r1
 dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
 S() { dotnet src/SharpSeek.Cli/bin/Release/net10.0/sharpseek.dll "$@"; }
 R=runs/r1
-MAXTOK=320                                   # the longest cold-start completion is 302 tokens
+MAXTOK=480                                   # the longest cold-start completion is 450 tokens (3-digit × 2-digit)
 GRPO_MINUTES=${GRPO_MINUTES:-30}
 latest() { echo "$1/checkpoints/$(cat "$1/latest")"; }
 
 data() {
-  S r1-data --out $R/data --pretrain 8000 --cold-start-per-task 100
-  S r1-data --out $R/data2 --pretrain arithmetic=60000,countdown3=30000,countdown4=15000,linear=15000,evaluate=20000 --cold-start-per-task 100
+  S r1-data --out $R/data --pretrain arithmetic=80000,countdown3=60000,countdown4=10000,linear=10000,evaluate=10000 --cold-start-per-task 100
   S tokenizer train --input $R/data/tokenizer_corpus.txt --vocab-size 640 --out $R/tokenizer --individual-digits \
     --special-tokens "<｜begin▁of▁sentence｜>" "<｜end▁of▁sentence｜>" "<｜▁pad▁｜>" "<｜User｜>" "<｜Assistant｜>" "<think>" "</think>" "<answer>" "</answer>"
   S data --tokenizer $R/tokenizer --out $R/pretrain-shards $R/data/pretrain.jsonl
-  S data --tokenizer $R/tokenizer --out $R/pretrain-shards2 $R/data2/pretrain.jsonl
 }
 pretrain() {
-  S train --config tools/r1/pretrain.json --plain          # 5.2M tokens
-  S train --config tools/r1/pretrain-more.json --plain     # + 16.4M tokens
+  S train --config tools/r1/pretrain.json --plain          # 18.4M of the 29.2M tokens
 }
 pretrain_student() {
   S train --config tools/r1/pretrain-student.json --plain  # the smaller distillation student, 12.3M tokens
 }
 coldstart() {
-  S sft --model "$(latest $R/pretrain2)" --data $R/data/cold_start.jsonl --out $R/coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
+  S sft --model "$(latest $R/pretrain)" --data $R/data/cold_start.jsonl --out $R/coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
 }
 student_coldstart() {
   S sft --model "$(latest $R/pretrain-student)" --data $R/data/cold_start.jsonl --out $R/student-coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10

@@ -1,6 +1,7 @@
 // Multi-digit arithmetic: a + b and a − b with up to 4-digit operands (differences may be negative), a × b with up to
-// 3-digit × 2-digit operands. The cold-start trace is school column arithmetic: digit by digit with carries/borrows,
-// multiplication as partial products then their sum.
+// 3-digit × 2-digit operands. The trace is school arithmetic written so every step is local: digit by digit from
+// the right, each line naming the carry/borrow, the digits done and the numbers left; multiplication as one row per
+// digit of the multiplier, then their sum.
 using System.Text;
 
 namespace SharpSeek.Reasoning.Tasks;
@@ -49,8 +50,7 @@ public sealed class ArithmeticTask(string ops = "+-*", int maxAddDigits = 4, int
         switch (p.Op)
         {
             case '+':
-                sb.Append("Add column by column from the right.\n");
-                foreach (var line in AddColumns(p.A, p.B)) sb.Append(line).Append('\n');
+                AddRows(sb, p.A, p.B);
                 break;
             case '-':
                 long big = p.A, small = p.B;
@@ -59,8 +59,7 @@ public sealed class ArithmeticTask(string ops = "+-*", int maxAddDigits = 4, int
                     (big, small) = (p.B, p.A);
                     sb.Append($"{p.A} is less than {p.B}, so compute {big} - {small} and make it negative.\n");
                 }
-                sb.Append("Subtract column by column from the right.\n");
-                foreach (var line in SubColumns(big, small)) sb.Append(line).Append('\n');
+                SubRows(sb, big, small);
                 if (p.A < p.B) sb.Append($"{big} - {small} = {big - small}, so the result is {p.Result}.\n");
                 break;
             default:
@@ -71,94 +70,89 @@ public sealed class ArithmeticTask(string ops = "+-*", int maxAddDigits = 4, int
         return new Trace(sb.ToString(), p.Result.ToString());
     }
 
-    static int[] Digits(long n) => n.ToString().Reverse().Select(c => c - '0').ToArray();   // least significant first
+    // Every step of these traces reads only what the line above wrote: the last digit of each number still "left",
+    // the carry, and the digits "done" so far (the new digit goes in front). No step has to count positions in the
+    // prompt, which is what a tiny model gets wrong (the 2026-11-25 run's column traces: 0.33 pass@1 after the cold
+    // start). A line per digit: "7+3+1=11, carry 1. Done 12, left 93 + 0."
 
-    /// <summary>One line per column: "8 + 3 + 1 = 12, write 2, carry 1".</summary>
-    internal static List<string> AddColumns(long a, long b)
+    /// <summary>a + b digit by digit from the right, until nothing is left and the carry is 0.</summary>
+    internal static void AddRows(StringBuilder sb, long a, long b)
     {
-        var da = Digits(a); var db = Digits(b);
-        var lines = new List<string>();
-        int carry = 0, n = Math.Max(da.Length, db.Length);
-        for (int i = 0; i < n; i++)
-        {
-            var terms = new List<int>();
-            if (i < da.Length) terms.Add(da[i]);
-            if (i < db.Length) terms.Add(db[i]);
-            if (carry > 0) terms.Add(carry);
-            int s = terms.Sum();
-            if (terms.Count == 1) lines.Add($"bring down {s}");
-            else lines.Add($"{string.Join(" + ", terms)} = {s}, write {s % 10}" + (s >= 10 ? ", carry 1" : ""));
-            carry = s / 10;
-        }
-        if (carry > 0) lines.Add("write the carry 1");
-        return lines;
-    }
-
-    /// <summary>big ≥ small ≥ 0. One line per column: "2 - 7 needs a borrow: 12 - 7 - 1 = 4, borrow 1".</summary>
-    internal static List<string> SubColumns(long big, long small)
-    {
-        var da = Digits(big); var db = Digits(small);
-        var lines = new List<string>();
-        int borrow = 0;
-        for (int i = 0; i < da.Length; i++)
-        {
-            int top = da[i], sub = i < db.Length ? db[i] : 0;
-            int x = top - sub - borrow;
-            string expr = i < db.Length ? $"{top} - {sub}" : $"{top}";
-            if (borrow > 0) expr += " - 1";
-            if (i >= db.Length && borrow == 0) { lines.Add($"bring down {top}"); continue; }
-            if (x >= 0) { lines.Add($"{expr} = {x}, write {x}"); borrow = 0; }
-            else
-            {
-                string borrowed = i < db.Length ? $"{top + 10} - {sub}" : $"{top + 10}";
-                if (borrow > 0) borrowed += " - 1";
-                lines.Add($"{expr} needs a borrow: {borrowed} = {x + 10}, write {x + 10}, borrow 1");
-                borrow = 1;
-            }
-        }
-        return lines;
-    }
-
-    /// <summary>"347 * 6: 7 * 6 = 42, write 2, carry 4; 4 * 6 + 4 = 28, write 8, carry 2; 3 * 6 + 2 = 20, write 20".</summary>
-    internal static string RowProduct(long a, int d)
-    {
-        var da = Digits(a);
-        var parts = new List<string>();
+        sb.Append($"{a} + {b} from the right.\n");
+        string done = "";
         int carry = 0;
-        for (int i = 0; i < da.Length; i++)
+        do
         {
-            int p = da[i] * d + carry;
-            string expr = carry > 0 ? $"{da[i]} * {d} + {carry} = {p}" : $"{da[i]} * {d} = {p}";
-            bool last = i == da.Length - 1;
-            parts.Add(last ? $"{expr}, write {p}" : $"{expr}, write {p % 10}" + (p >= 10 ? $", carry {p / 10}" : ""));
-            carry = p / 10;
-        }
-        return $"{a} * {d}: " + string.Join("; ", parts) + $". So {a} * {d} = {a * d}.";
+            int s = (int)(a % 10 + b % 10) + carry;
+            done = (s % 10) + done;
+            sb.Append($"{a % 10}+{b % 10}+{carry}={s}, carry {s / 10}. ");
+            a /= 10; b /= 10; carry = s / 10;
+            sb.Append($"Done {done}, left {a} + {b}.\n");
+        } while (a > 0 || b > 0 || carry > 0);
+        StripZeros(sb, done);
+    }
+
+    /// <summary>big − small (big ≥ small ≥ 0) digit by digit from the right, borrowing, until nothing is left.</summary>
+    internal static void SubRows(StringBuilder sb, long big, long small)
+    {
+        sb.Append($"{big} - {small} from the right.\n");
+        string done = "";
+        int borrow = 0;
+        do
+        {
+            int top = (int)(big % 10), sub = (int)(small % 10), x = top - sub - borrow;
+            if (x >= 0) sb.Append($"{top}-{sub}-{borrow}={x}, borrow 0. ");
+            else sb.Append($"{top}-{sub}-{borrow} is below 0, so {top + 10}-{sub}-{borrow}={x + 10}, borrow 1. ");
+            done = ((x + 10) % 10) + done;
+            big /= 10; small /= 10; borrow = x < 0 ? 1 : 0;
+            sb.Append($"Done {done}, left {big} - {small}.\n");
+        } while (big > 0 || small > 0);
+        StripZeros(sb, done);
+    }
+
+    /// <summary>a × d for one digit d, from the right: "2*4+2=10, carry 1. Done 04, left 5."</summary>
+    internal static void RowProduct(StringBuilder sb, long a, int d)
+    {
+        sb.Append($"{a} * {d} from the right.\n");
+        string done = "";
+        int carry = 0;
+        do
+        {
+            int p = (int)(a % 10) * d + carry;
+            done = (p % 10) + done;
+            sb.Append($"{a % 10}*{d}+{carry}={p}, carry {p / 10}. ");
+            a /= 10; carry = p / 10;
+            sb.Append($"Done {done}, left {a}.\n");
+        } while (a > 0 || carry > 0);
+        StripZeros(sb, done);
+    }
+
+    static void StripZeros(StringBuilder sb, string done)
+    {
+        var trimmed = done.TrimStart('0');
+        if (trimmed.Length == 0) trimmed = "0";
+        if (trimmed != done) sb.Append($"Drop the leading zeros: {trimmed}.\n");
     }
 
     static void Multiply(StringBuilder sb, long a, long b)
     {
+        if (a == 0 || b == 0) { sb.Append($"Anything times 0 is 0.\n"); return; }
         if (a < 10 && b < 10) { sb.Append($"{a} * {b} = {a * b}.\n"); return; }
-        if (b < 10) { sb.Append(RowProduct(a, (int)b)).Append('\n'); return; }
-        if (a < 10) { sb.Append($"Swap the factors: {a} * {b} = {b} * {a}.\n").Append(RowProduct(b, (int)a)).Append('\n'); return; }
-        var db = Digits(b);                        // b has 2+ digits: one partial product per digit
-        var partials = new List<long>();
-        sb.Append($"Split {b} into " + string.Join(" + ", Enumerable.Range(0, db.Length).Reverse().Select(i => (db[i] * (long)Math.Pow(10, i)).ToString())) + ".\n");
-        for (int i = 0; i < db.Length; i++)
+        if (a < 10) { sb.Append($"Swap the factors: {a} * {b} = {b} * {a}.\n"); (a, b) = (b, a); }
+        if (b < 10) { RowProduct(sb, a, (int)b); return; }
+        int ones = (int)(b % 10), tens = (int)(b / 10);      // b has two digits (the task's multipliers are < 100)
+        if (b >= 100) throw new ArgumentException($"the trace multiplies by at most two digits, not {b}");
+        if (ones == 0)
         {
-            long scale = (long)Math.Pow(10, i);
-            if (db[i] == 0) { sb.Append($"{a} * 0 = 0.\n"); partials.Add(0); continue; }
-            sb.Append(RowProduct(a, db[i]));
-            if (scale > 1) sb.Append($" Then {a} * {db[i] * scale} = {a * db[i] * scale}.");
-            sb.Append('\n');
-            partials.Add(a * db[i] * scale);
+            RowProduct(sb, a, tens);
+            sb.Append($"So {a} * {tens} = {a * tens}, and {a} * {b} = {a * b}.\n");
+            return;
         }
-        long acc = partials[0];
-        for (int i = 1; i < partials.Count; i++)
-        {
-            if (partials[i] == 0) continue;
-            sb.Append($"Add {acc} + {partials[i]}: ").Append(string.Join("; ", AddColumns(acc, partials[i]))).Append($". So {acc + partials[i]}.\n");
-            acc += partials[i];
-        }
+        sb.Append($"{a} * {b} = {a} * {ones} + {a} * {tens * 10}.\n");
+        RowProduct(sb, a, ones);
+        sb.Append($"So {a} * {ones} = {a * ones}.\n");
+        RowProduct(sb, a, tens);
+        sb.Append($"So {a} * {tens} = {a * tens}, and {a} * {tens * 10} = {a * tens * 10}.\n");
+        AddRows(sb, a * ones, a * tens * 10);
     }
 }
