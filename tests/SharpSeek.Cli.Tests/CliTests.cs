@@ -170,9 +170,9 @@ public class EmbeddedModelTests
         using var model = SharpSeek.Model.Inference.InferenceModel.Load(Embedded, new SharpSeek.Model.Inference.InferenceOptions { Threads = 2, LoadMtp = false });
         var gen = new SharpSeek.Reasoning.ModelGenerator(model, SharpSeek.Tokenizers.Tokenizer.Load(Embedded), 32);
         var problems = SharpSeek.Reasoning.Tasks.TaskRegistry.Get("arithmetic").Generate(SharpSeek.Reasoning.Split.Test, 32, 1);
-        var report = new SharpSeek.Reasoning.Evaluator(gen.Generate).Greedy(problems, 320);
+        var report = new SharpSeek.Reasoning.Evaluator(gen.Generate).Greedy(problems, 480);
         Assert.True(report.FormatRate >= 0.9, $"format rate {report.FormatRate}");
         // the card reports greedy accuracy on 100 such problems; a broken or swapped model scores near 0
-        Assert.True(report.PassAt1 >= 0.25, $"greedy accuracy {report.PassAt1} on 32 held-out arithmetic problems");
+        Assert.True(report.PassAt1 >= 0.4, $"greedy accuracy {report.PassAt1} on 32 held-out arithmetic problems");
     }
 }

@@ -32,8 +32,11 @@ coldstart() {
 student_coldstart() {
   S sft --model "$(latest $R/pretrain-student)" --data $R/data/cold_start.jsonl --out $R/student-coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
 }
+retry() {   # a GRPO run resumes from its last checkpoint; rerun it after a crash (see docs/R1-RECIPE.md §7, run 2)
+  local i; for i in 1 2 3 4 5; do "$@" && return 0; echo "== attempt $i failed (exit $?); resuming"; done; return 1
+}
 grpo() {
-  S grpo --model "$(latest $R/coldstart)" --out $R/grpo --tasks arithmetic,countdown3 --minutes "$GRPO_MINUTES" --steps 2000 \
+  retry S grpo --model "$(latest $R/coldstart)" --out $R/grpo --tasks arithmetic,countdown3 --minutes "$GRPO_MINUTES" --steps 2000 \
     --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens $MAXTOK --eval-every 25 --eval-n 50 --eval-k 4
 }
 sft_baseline() {   # the same wall-clock of further SFT on the cold-start traces, from the same cold-start model
@@ -46,7 +49,7 @@ distill() {
   echo $((SECONDS - t0)) > $R/distill/seconds.txt        # the student's compute: rejection sampling + SFT
 }
 student_grpo() {   # GRPO on the student alone, for the distillation's wall-clock (STUDENT_MINUTES)
-  S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo --tasks arithmetic,countdown3 --minutes "$(awk '{print $1/60}' $R/distill/seconds.txt)" --steps 2000 \
+  retry S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo --tasks arithmetic,countdown3 --minutes "$(awk '{print $1/60}' $R/distill/seconds.txt)" --steps 2000 \
     --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens $MAXTOK --eval-every 25 --eval-n 50 --eval-k 4
 }
 evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
