@@ -101,26 +101,10 @@ public class ColdStartTests(ITestOutputHelper output)
             int checkedHere = 0;
             foreach (System.Text.RegularExpressions.Match m in Equation.Matches(t.Reasoning))
             {
-                Assert.True(Eval(m.Groups[1].Value) == long.Parse(m.Groups[2].Value), $"{p.Prompt}: '{m.Value}' is wrong");
+                Assert.True(Expression.Evaluate(m.Groups[1].Value).Value == (Rational)long.Parse(m.Groups[2].Value), $"{p.Prompt}: '{m.Value}' is wrong");
                 checkedHere++;
             }
             Assert.True(checkedHere > 0 || p.A == 0 || p.B == 0, p.Prompt);
-        }
-
-        static long Eval(string expr)    // "a op b op c" with * before + and -
-        {
-            var terms = new List<long>(); var ops = new List<char>();
-            var tok = System.Text.RegularExpressions.Regex.Matches(expr, @"\d+|[-+*]").Select(m => m.Value).ToArray();
-            long cur = long.Parse(tok[0]);
-            for (int i = 1; i < tok.Length; i += 2)
-            {
-                long v = long.Parse(tok[i + 1]);
-                if (tok[i] == "*") cur *= v; else { terms.Add(cur); ops.Add(tok[i][0]); cur = v; }
-            }
-            terms.Add(cur);
-            long r = terms[0];
-            for (int i = 0; i < ops.Count; i++) r = ops[i] == '+' ? r + terms[i + 1] : r - terms[i + 1];
-            return r;
         }
     }
 

@@ -140,8 +140,8 @@ public sealed class ArithmeticTask(string ops = "+-*", int maxAddDigits = 4, int
         if (a < 10 && b < 10) { sb.Append($"{a} * {b} = {a * b}.\n"); return; }
         if (a < 10) { sb.Append($"Swap the factors: {a} * {b} = {b} * {a}.\n"); (a, b) = (b, a); }
         if (b < 10) { RowProduct(sb, a, (int)b); return; }
-        int ones = (int)(b % 10), tens = (int)(b / 10);      // b has two digits (the task's multipliers are < 100)
         if (b >= 100) throw new ArgumentException($"the trace multiplies by at most two digits, not {b}");
+        int ones = (int)(b % 10), tens = (int)(b / 10);
         if (ones == 0)
         {
             RowProduct(sb, a, tens);
