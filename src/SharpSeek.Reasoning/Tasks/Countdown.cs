@@ -235,11 +235,12 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
     }
 
     /// <summary>
-    /// Three numbers: a complete search a tiny model can carry out, since every number in it stays ≤ 200. For each
-    /// number z in turn as the last one used: what the other pair must make (? + z needs T − z, ? − z needs T + z,
-    /// z − ? needs z − T, ? * z needs T / z, ? / z needs T · z, z / ? needs z / T, where whole and ≤ 200), then what
-    /// the pair makes (sum, difference, product ≤ 200, exact quotient), and whether one of them is needed. Covers
-    /// 99.7 % of reachable 3-number problems; null for the rest (the caller falls back to the narrative).
+    /// Three numbers: a complete search a tiny model can carry out, since every number in it stays ≤ 200 and every
+    /// sum, difference, product and quotient is worked out column by column (<see cref="Columns"/>). For each number z
+    /// in turn as the last one used: what the other pair must make (? + z needs T − z, z − ? needs z − T, ? − z needs
+    /// T + z, ? * z needs T / z, ? / z needs T · z, z / ? needs z / T, where whole and ≤ 200), then what the pair makes
+    /// (sum, difference, product ≤ 200, exact quotient) until one of them is needed. Covers 99.7 % of reachable
+    /// 3-number problems; null for the rest (the caller falls back to the narrative).
     /// </summary>
     internal static Trace? SearchLast(CountdownProblem p)
     {
@@ -251,28 +252,40 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
             int z = p.Numbers[k];
             var pair = p.Numbers.Where((_, i) => i != k).ToArray();
             int x = pair[0], y = pair[1], hi = Math.Max(x, y), lo = Math.Min(x, y);
-            var needs = new List<(string Form, int Value)>();
-            if (z < t) needs.Add(("? + " + z, t - z));
-            if (z > t) needs.Add((z + " - ?", z - t));
-            if (t + z <= Small) needs.Add(("? - " + z, t + z));
-            if (z > 1 && t % z == 0) needs.Add(("? * " + z, t / z));
-            if (z > 1 && t * z <= Small) needs.Add(("? / " + z, t * z));
-            if (t > 1 && z % t == 0) needs.Add((z + " / ?", z / t));
-            sb.Append($"Try {z} last: ").Append(string.Join("; ", needs.Select(n => $"{n.Form} needs {n.Value}"))).Append(".\n");
-            var makes = new List<(string Expr, int Value)> { ($"{x} + {y}", x + y), ($"{hi} - {lo}", hi - lo) };
-            if (x * y <= Small) makes.Add(($"{x} * {y}", x * y));
-            if (lo > 1 && hi % lo == 0) makes.Add(($"{hi} / {lo}", hi / lo));
-            sb.Append($"From {x}, {y}: ").Append(string.Join(", ", makes.Select(m => $"{m.Expr} = {m.Value}")));
+            var needs = new List<(string Form, long A, char Op, long B)>();
+            if (z < t) needs.Add(("? + " + z, t, '-', z));
+            if (z > t) needs.Add((z + " - ?", z, '-', t));
+            if (t + z <= Small) needs.Add(("? - " + z, t, '+', z));
+            if (z > 1 && t % z == 0) needs.Add(("? * " + z, t, '/', z));
+            if (z > 1 && t * z <= Small) needs.Add(("? / " + z, t, '*', z));
+            if (t > 1 && z % t == 0) needs.Add((z + " / ?", z, '/', t));
+            sb.Append($"Try {z} last.\n");
+            var needed = new List<(string Form, long Value)>();
+            foreach (var n in needs)
+            {
+                var (work, value) = Columns.Work(n.A, n.Op, n.B);
+                sb.Append($"{n.Form} needs {work}.\n");
+                needed.Add((n.Form, value));
+            }
+            var makes = new List<(long A, char Op, long B)> { (x, '+', y), (hi, '-', lo) };
+            if (x * y <= Small) makes.Add((x, '*', y));
+            if (lo > 1 && hi % lo == 0) makes.Add((hi, '/', lo));
+            sb.Append($"From {x}, {y}:\n");
             foreach (var m in makes)
-                foreach (var n in needs)
-                    if (m.Value == n.Value)
-                    {
-                        string expr = n.Form.Replace("?", $"({m.Expr})");
-                        if (!Countdown.Verify(p.Numbers, t, expr).Correct) continue;   // e.g. z / (x − y) with x − y = 0
-                        sb.Append($". {m.Expr} = {m.Value} is needed.\nSo {expr} = {t}.");
-                        return new Trace(sb.ToString(), expr);
-                    }
-            sb.Append(". None is needed.\n");
+            {
+                var (work, value) = Columns.Work(m.A, m.Op, m.B);
+                sb.Append(work).Append('.');
+                foreach (var n in needed)
+                {
+                    if (n.Value != value) continue;
+                    string expr = n.Form.Replace("?", $"({m.A} {m.Op} {m.B})");
+                    if (!Countdown.Verify(p.Numbers, t, expr).Correct) continue;   // e.g. z / (x − y) with x − y = 0
+                    sb.Append($" It is needed.\nSo {expr} = {t}.");
+                    return new Trace(sb.ToString(), expr);
+                }
+                sb.Append('\n');
+            }
+            sb.Append("None is needed.\n");
         }
         return null;
     }
