@@ -29,6 +29,13 @@ public sealed class WeightLoader(ITensorSource source, ModelConfig config)
         return Source.Matrix(name);
     }
 
+    /// <summary>A 2-D weight [rows, cols] used only in products (q/k/v/o, MLP, experts, lm_head): see ITensorSource.Projection.</summary>
+    public WeightMatrix Projection(string name, string keys, int rows, int cols)
+    {
+        Check(name, keys, rows, cols);
+        return Source.Projection(name);
+    }
+
     void Check(string name, string keys, params int[] shape)
     {
         if (!Source.Contains(name))

@@ -70,4 +70,38 @@ public class GgufModelTests(ITestOutputHelper output)
         Assert.True(err < bound, $"{err}");
         Assert.True(err > 0);
     }
+
+    // Q4_0 projections held interleaved by groups of 4 rows (the tile kernels' layout, made at load) give the logits of
+    // the file's row-major layout: a prompt in one batch (prefill tiles) and then one token at a time (decode).
+    [Theory]
+    [InlineData("v3-f32")]
+    [InlineData("llama3-scaled")]
+    public void Interleaved_q4_0_gives_the_logits_of_the_plain_layout(string model)
+    {
+        var ids = Golden.Read(model).Ids;
+        var path = ToGguf(model, GgmlType.Q4_0);
+        float[] Run(bool interleave)
+        {
+            var source = GgufWeights.Open(path);
+            source.InterleaveQ4_0 = interleave;
+            using var m = InferenceModel.FromSource(source, source.Config, new InferenceOptions { Threads = 2 });
+            int v = m.Config.VocabSize, prompt = ids.Length / 2;
+            var seq = m.NewSequence(ids.Length);
+            var logits = new float[ids.Length * v];
+            m.Forward(ids.Take(prompt).Select((t, i) => new BatchRow(t, i, seq)).ToArray(), logits.AsSpan(0, prompt * v));
+            for (int i = prompt; i < ids.Length; i++) m.Forward([new BatchRow(ids[i], i, seq)], logits.AsSpan(i * v, v));
+            return logits;
+        }
+        if (Quant.InterleavesQ4_0)
+        {
+            using var s = GgufWeights.Open(path);
+            Assert.True(s.Projection("model.layers.0.self_attn.o_proj.weight").Interleaved);
+        }
+        var plain = Run(false);
+        var interleaved = Run(true);
+        double scale = plain.Max(Math.Abs);
+        float d = Golden.MaxAbsDiff(plain, interleaved);
+        output.WriteLine($"{model} Q4_0: max |interleaved − plain| = {d:E2} (logit scale {scale:F2})");
+        Assert.True(d <= 1e-4 * scale, $"{d}");
+    }
 }

@@ -69,15 +69,15 @@ public sealed partial class InferenceModel
             int d = c.HiddenSize, h = c.NumAttentionHeads, r = c.KvLoraRank, nope = c.QkNopeHeadDim, vd = c.VHeadDim;
             if (c.QLoraRank is int qr)
             {
-                wqA = w.Matrix(prefix + ".q_a_proj.weight", "q_lora_rank, hidden_size", qr, d);
+                wqA = w.Projection(prefix + ".q_a_proj.weight", "q_lora_rank, hidden_size", qr, d);
                 qNorm = w.Norm(prefix + ".q_a_layernorm", "q_lora_rank", qr);
-                wqB = w.Matrix(prefix + ".q_b_proj.weight", "num_attention_heads × qk_head_dim, q_lora_rank", h * c.QkHeadDim, qr);
+                wqB = w.Projection(prefix + ".q_b_proj.weight", "num_attention_heads × qk_head_dim, q_lora_rank", h * c.QkHeadDim, qr);
             }
-            else wq = w.Matrix(prefix + ".q_proj.weight", "num_attention_heads × qk_head_dim, hidden_size", h * c.QkHeadDim, d);
-            wkvA = w.Matrix(prefix + ".kv_a_proj_with_mqa.weight", "kv_lora_rank + qk_rope_head_dim, hidden_size", r + c.QkRopeHeadDim, d);
+            else wq = w.Projection(prefix + ".q_proj.weight", "num_attention_heads × qk_head_dim, hidden_size", h * c.QkHeadDim, d);
+            wkvA = w.Projection(prefix + ".kv_a_proj_with_mqa.weight", "kv_lora_rank + qk_rope_head_dim, hidden_size", r + c.QkRopeHeadDim, d);
             kvNorm = w.Norm(prefix + ".kv_a_layernorm", "kv_lora_rank", r);
             kvB = w.Matrix(prefix + ".kv_b_proj.weight", "num_attention_heads × (qk_nope_head_dim + v_head_dim), kv_lora_rank", h * (nope + vd), r);
-            wo = w.Matrix(prefix + ".o_proj.weight", "hidden_size, num_attention_heads × v_head_dim", d, h * vd);
+            wo = w.Projection(prefix + ".o_proj.weight", "hidden_size, num_attention_heads × v_head_dim", d, h * vd);
             wv = new WeightMatrix[h];
             wkT = new float[h * r * nope];
             var row = new float[r];
@@ -234,10 +234,10 @@ public sealed partial class InferenceModel
         {
             heads = c.NumAttentionHeads; kvHeads = c.KvHeads; headDim = c.AttentionHeadDim;
             int d = c.HiddenSize;
-            wq = w.Matrix(prefix + ".q_proj.weight", "num_attention_heads × head_dim, hidden_size", heads * headDim, d);
-            wk = w.Matrix(prefix + ".k_proj.weight", "num_key_value_heads × head_dim, hidden_size", kvHeads * headDim, d);
-            wv = w.Matrix(prefix + ".v_proj.weight", "num_key_value_heads × head_dim, hidden_size", kvHeads * headDim, d);
-            wo = w.Matrix(prefix + ".o_proj.weight", "hidden_size, num_attention_heads × head_dim", d, heads * headDim);
+            wq = w.Projection(prefix + ".q_proj.weight", "num_attention_heads × head_dim, hidden_size", heads * headDim, d);
+            wk = w.Projection(prefix + ".k_proj.weight", "num_key_value_heads × head_dim, hidden_size", kvHeads * headDim, d);
+            wv = w.Projection(prefix + ".v_proj.weight", "num_key_value_heads × head_dim, hidden_size", kvHeads * headDim, d);
+            wo = w.Projection(prefix + ".o_proj.weight", "hidden_size, num_attention_heads × head_dim", d, heads * headDim);
             if (c.QkvBias)
             {
                 bq = w.Load(prefix + ".q_proj.bias", "num_attention_heads × head_dim", heads * headDim);

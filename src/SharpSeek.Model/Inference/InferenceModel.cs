@@ -66,7 +66,7 @@ public sealed partial class InferenceModel : IDisposable
         var w = new WeightLoader(source, config);
         int d = config.HiddenSize, v = config.VocabSize;
         embedding = w.Matrix("model.embed_tokens.weight", "vocab_size, hidden_size", v, d);
-        output = config.TieWordEmbeddings ? embedding : w.Matrix("lm_head.weight", "vocab_size, hidden_size", v, d);
+        output = config.TieWordEmbeddings ? embedding : w.Projection("lm_head.weight", "vocab_size, hidden_size", v, d);
         finalNorm = w.Norm("model.norm", "hidden_size", d);
         layers = new Layer[config.NumHiddenLayers];
         for (int i = 0; i < layers.Length; i++) layers[i] = Layer.Load(w, config, i);

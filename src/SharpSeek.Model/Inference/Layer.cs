@@ -59,9 +59,9 @@ public sealed partial class InferenceModel
     /// <summary>SwiGLU MLP over n rows: three batched matmuls.</summary>
     sealed class FastMlp(WeightLoader w, string prefix, string keys, int dim, int hidden) : FastFeedForward
     {
-        readonly WeightMatrix gate = w.Matrix(prefix + ".gate_proj.weight", keys, hidden, dim);
-        readonly WeightMatrix up = w.Matrix(prefix + ".up_proj.weight", keys, hidden, dim);
-        readonly WeightMatrix down = w.Matrix(prefix + ".down_proj.weight", keys, dim, hidden);
+        readonly WeightMatrix gate = w.Projection(prefix + ".gate_proj.weight", keys, hidden, dim);
+        readonly WeightMatrix up = w.Projection(prefix + ".up_proj.weight", keys, hidden, dim);
+        readonly WeightMatrix down = w.Projection(prefix + ".down_proj.weight", keys, dim, hidden);
         public int Hidden => hidden;
         public override long WeightBytes => gate.Bytes + up.Bytes + down.Bytes;
 

@@ -17,11 +17,11 @@ public sealed partial class InferenceModel
             string p = $"model.layers.{index}";
             int d = c.HiddenSize, v = c.VocabSize;
             var emb = w.Has(p + ".embed_tokens.weight") ? w.Matrix(p + ".embed_tokens.weight", "vocab_size, hidden_size", v, d) : null;
-            var head = w.Has(p + ".shared_head.head.weight") ? w.Matrix(p + ".shared_head.head.weight", "vocab_size, hidden_size", v, d) : mainOutput;
+            var head = w.Has(p + ".shared_head.head.weight") ? w.Projection(p + ".shared_head.head.weight", "vocab_size, hidden_size", v, d) : mainOutput;
             emb ??= w.Matrix("model.embed_tokens.weight", "vocab_size, hidden_size", v, d);
             return new MtpHead(
                 w.Norm(p + ".enorm", "hidden_size", d), w.Norm(p + ".hnorm", "hidden_size", d),
-                w.Matrix(p + ".eh_proj.weight", "hidden_size, 2 × hidden_size", d, 2 * d),
+                w.Projection(p + ".eh_proj.weight", "hidden_size, 2 × hidden_size", d, 2 * d),
                 Layer.Load(w, c, index), w.Norm(p + ".shared_head.norm", "hidden_size", d), emb, head);
         }
 

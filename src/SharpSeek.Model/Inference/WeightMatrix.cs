@@ -1,26 +1,48 @@
 // A weight matrix [rows, cols] in its stored type (f32, f16, bf16 or a ggml block quant), pointing into a memory
-// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32.
+// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32. Q4_0
+// projections may be held interleaved by groups of 4 rows (Quant.Interleaved.cs), a layout the loader makes once.
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Model.Inference;
 
-public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte* data)
+public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte* data, bool interleaved = false)
 {
     public GgmlType Type { get; } = type;
     public int Rows { get; } = rows;
     public int Cols { get; } = cols;
     public long RowBytes { get; } = Quant.RowBytes(type, cols);
     public long Bytes => RowBytes * Rows;
+    /// <summary>Q4_0 rows interleaved by groups of 4 (Quant.TryInterleaveQ4_0); Data is then not row-major.</summary>
+    public bool Interleaved { get; } = interleaved;
     readonly byte* data = data;
 
     public ReadOnlySpan<byte> Data => new(data, checked((int)Bytes));
-    /// <summary>Rows [first, first + count) as their own matrix (e.g. one head's slice of kv_b).</summary>
-    public WeightMatrix Slice(int first, int count) => new(Type, count, Cols, data + first * RowBytes);
+
+    /// <summary>Rows [first, first + count) as their own matrix (e.g. one head's slice of kv_b); whole groups when interleaved.</summary>
+    public WeightMatrix Slice(int first, int count)
+    {
+        if (Interleaved && (first % Quant.InterleaveRows != 0 || count % Quant.InterleaveRows != 0))
+            throw new InvalidOperationException($"rows [{first}, {first + count}) cut a group of {Quant.InterleaveRows} interleaved rows");
+        return new(Type, count, Cols, data + first * RowBytes, Interleaved);
+    }
 
     /// <summary>y[n, rows] = x[n, cols] · Wᵀ; activations quantized once per call, each weight row read once.</summary>
-    public void MatMul(ReadOnlySpan<float> x, int n, Span<float> y, WorkerPool? pool) =>
-        Quant.MatMul(Type, Data, Rows, Cols, x[..(n * Cols)], n, y[..(n * Rows)], pool);
+    public void MatMul(ReadOnlySpan<float> x, int n, Span<float> y, WorkerPool? pool)
+    {
+        if (Interleaved) Quant.MatMulInterleavedQ4_0(Data, Rows, Cols, x[..(n * Cols)], n, y[..(n * Rows)], pool);
+        else Quant.MatMul(Type, Data, Rows, Cols, x[..(n * Cols)], n, y[..(n * Rows)], pool);
+    }
 
     /// <summary>One row dequantized to f32 (embedding lookup).</summary>
-    public void Row(int r, Span<float> dst) => Quant.Dequantize(Type, new ReadOnlySpan<byte>(data + r * RowBytes, (int)RowBytes), dst[..Cols]);
+    public void Row(int r, Span<float> dst)
+    {
+        if (!Interleaved)
+        {
+            Quant.Dequantize(Type, new ReadOnlySpan<byte>(data + r * RowBytes, (int)RowBytes), dst[..Cols]);
+            return;
+        }
+        Span<byte> row = RowBytes <= 8192 ? stackalloc byte[(int)RowBytes] : new byte[RowBytes];
+        Quant.DeinterleaveRowQ4_0(Data, Cols, r, row);
+        Quant.Dequantize(Type, row, dst[..Cols]);
+    }
 }

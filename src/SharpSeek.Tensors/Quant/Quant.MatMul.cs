@@ -97,7 +97,7 @@ public static partial class Quant
     /// activation rows past tx repeat the first one and are not stored.
     /// </summary>
     internal static unsafe void Tile(GgmlType t, byte* w, long rowBytes, int rw, byte* xq, int xBytes, byte* side,
-        int n, int i0, int tx, int cols, float* y, int ldy)
+        int n, int i0, int tx, int cols, float* y, int ldy, bool interleaved = false)
     {
         byte** wr = stackalloc byte*[TileW];
         byte** xr = stackalloc byte*[8];
@@ -118,12 +118,19 @@ public static partial class Quant
                     sr[8 + i] = side + (long)n * nb * 4 + row * nb * 64;
                     sr[16 + i] = side + (long)n * nb * 68 + row * nb * 16;
                 }
-                if (t == GgmlType.Q4_0)
+                if (t == GgmlType.Q4_0 && interleaved)   // w: one group of 4 rows (Quant.Interleaved.cs)
                 {
-                    if (tx == 1) TileQ4_0<X1>(wr, sr, nb, o);
-                    else if (tx == 2) TileQ4_0<X2>(wr, sr, nb, o);
-                    else if (tx <= 4) TileQ4_0<X4>(wr, sr, nb, o);
-                    else TileQ4_0<X8>(wr, sr, nb, o);
+                    if (tx == 1) TileQ4_0<X1, Interleaved4>(wr, sr, xr, nb, o);
+                    else if (tx == 2) TileQ4_0<X2, Interleaved4>(wr, sr, xr, nb, o);
+                    else if (tx <= 4) TileQ4_0<X4, Interleaved4>(wr, sr, xr, nb, o);
+                    else TileQ4_0<X8, Interleaved4>(wr, sr, xr, nb, o);
+                }
+                else if (t == GgmlType.Q4_0)
+                {
+                    if (tx == 1) TileQ4_0<X1, RowMajor>(wr, sr, xr, nb, o);
+                    else if (tx == 2) TileQ4_0<X2, RowMajor>(wr, sr, xr, nb, o);
+                    else if (tx <= 4) TileQ4_0<X4, RowMajor>(wr, sr, xr, nb, o);
+                    else TileQ4_0<X8, RowMajor>(wr, sr, xr, nb, o);
                 }
                 else
                 {
@@ -189,10 +196,11 @@ public static partial class Quant
     //      one cvt, one FMA for all four weight rows. Lanes: [r0, r2, r0, r2 | r1, r3, r1, r3]. ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe Vector256<float> PairQ4(Vector256<byte> lo01, Vector256<byte> hi01, Vector256<byte> lo23, Vector256<byte> hi23,
-        byte* xd, int* c8, Vector256<float> s, Vector256<float> acc)
+    static unsafe Vector256<float> PairQ4<TL>(Vector256<byte> lo01, Vector256<byte> hi01, Vector256<byte> lo23, Vector256<byte> hi23,
+        byte* xd, int* c8, Vector256<float> s, Vector256<float> acc) where TL : struct, IQ4Layout
     {
-        var xl = Avx.LoadVector256((sbyte*)xd); var xh = Avx.LoadVector256((sbyte*)(xd + 32));
+        var xl = TL.Interleaved ? Avx2.BroadcastVector128ToVector256((sbyte*)(xd + 2)) : Avx.LoadVector256((sbyte*)xd);
+        var xh = TL.Interleaved ? Avx2.BroadcastVector128ToVector256((sbyte*)(xd + 18)) : Avx.LoadVector256((sbyte*)(xd + 32));
         var p01 = Avx2.MultiplyAddAdjacent(lo01, xl) + Avx2.MultiplyAddAdjacent(hi01, xh);   // each i16 ≤ 2·2·15·127
         var p23 = Avx2.MultiplyAddAdjacent(lo23, xl) + Avx2.MultiplyAddAdjacent(hi23, xh);
         var sumi = MergeRows(p01, p23) - Avx2.BroadcastVector128ToVector256(c8);
@@ -200,43 +208,57 @@ public static partial class Quant
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ4_0<TX>(byte** wr, byte** sr, int nb, float* o) where TX : struct, ITileRows
+    static unsafe void TileQ4_0<TX, TL>(byte** wr, byte** sr, byte** xr, int nb, float* o) where TX : struct, ITileRows where TL : struct, IQ4Layout
     {
         byte* w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
+        int stride = TL.Interleaved ? 4 * 18 : 18;
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
         float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
-        byte* x0 = sr[8], x1 = sr[9], x2 = sr[10], x3 = sr[11], x4 = sr[12], x5 = sr[13], x6 = sr[14], x7 = sr[15];
+        // activations: the xd records (each half duplicated), or for the interleaved layout the Q8_0 blocks themselves,
+        // each 16-byte half broadcast by the load (keeps a decode's activation side in L1 at 8960 columns)
+        byte** xs = TL.Interleaved ? xr : sr + 8;
+        byte* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3], x4 = xs[4], x5 = xs[5], x6 = xs[6], x7 = xs[7];
         int* c0 = (int*)sr[16], c1 = (int*)sr[17], c2 = (int*)sr[18], c3 = (int*)sr[19];
         int* c4 = (int*)sr[20], c5 = (int*)sr[21], c6 = (int*)sr[22], c7 = (int*)sr[23];
         var m4 = Vector256.Create((byte)0x0F);
         var idx = Vector256.Create(0, 2, 0, 2, 1, 3, 1, 3);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int b = 0; b < nb; b++, w0 += 18, w1 += 18, w2 += 18, w3 += 18)
+        for (int b = 0; b < nb; b++, w0 += stride, w1 += stride, w2 += stride, w3 += stride)
         {
-            if (PrefetchAhead > 0)
+            Vector256<byte> q01, q23;
+            Vector256<float> sw;
+            if (TL.Interleaved)   // [s0 s1 s2 s3 | q0 | q1 | q2 | q3]: two 32-byte loads, the 4 scales widened together
             {
-                Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
-                Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
+                q01 = Avx.LoadVector256(w0 + 8); q23 = Avx.LoadVector256(w0 + 40);
+                sw = Avx2.PermuteVar8x32(F16x4(w0).ToVector256Unsafe(), idx);
             }
-            var q01 = Vector256.Create(Sse2.LoadVector128(w0 + 2), Sse2.LoadVector128(w1 + 2));
-            var q23 = Vector256.Create(Sse2.LoadVector128(w2 + 2), Sse2.LoadVector128(w3 + 2));
+            else
+            {
+                if (PrefetchAhead > 0)
+                {
+                    Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
+                    Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
+                }
+                q01 = Vector256.Create(Sse2.LoadVector128(w0 + 2), Sse2.LoadVector128(w1 + 2));
+                q23 = Vector256.Create(Sse2.LoadVector128(w2 + 2), Sse2.LoadVector128(w3 + 2));
+                sw = Scales4(w0, w1, w2, w3, idx);
+            }
             var lo01 = q01 & m4; var hi01 = Avx2.ShiftRightLogical(q01.AsUInt16(), 4).AsByte() & m4;
             var lo23 = q23 & m4; var hi23 = Avx2.ShiftRightLogical(q23.AsUInt16(), 4).AsByte() & m4;
-            var sw = Scales4(w0, w1, w2, w3, idx);
-            long xo = (long)b * 64, co = (long)b * 4;
-            a0 = PairQ4(lo01, hi01, lo23, hi23, x0 + xo, c0 + co, sw * Vector256.Create(d0[b]), a0);
-            if (TX.N > 1) a1 = PairQ4(lo01, hi01, lo23, hi23, x1 + xo, c1 + co, sw * Vector256.Create(d1[b]), a1);
+            long xo = (long)b * (TL.Interleaved ? 34 : 64), co = (long)b * 4;
+            a0 = PairQ4<TL>(lo01, hi01, lo23, hi23, x0 + xo, c0 + co, sw * Vector256.Create(d0[b]), a0);
+            if (TX.N > 1) a1 = PairQ4<TL>(lo01, hi01, lo23, hi23, x1 + xo, c1 + co, sw * Vector256.Create(d1[b]), a1);
             if (TX.N > 2)
             {
-                a2 = PairQ4(lo01, hi01, lo23, hi23, x2 + xo, c2 + co, sw * Vector256.Create(d2[b]), a2);
-                a3 = PairQ4(lo01, hi01, lo23, hi23, x3 + xo, c3 + co, sw * Vector256.Create(d3[b]), a3);
+                a2 = PairQ4<TL>(lo01, hi01, lo23, hi23, x2 + xo, c2 + co, sw * Vector256.Create(d2[b]), a2);
+                a3 = PairQ4<TL>(lo01, hi01, lo23, hi23, x3 + xo, c3 + co, sw * Vector256.Create(d3[b]), a3);
             }
             if (TX.N > 4)
             {
-                a4 = PairQ4(lo01, hi01, lo23, hi23, x4 + xo, c4 + co, sw * Vector256.Create(d4[b]), a4);
-                a5 = PairQ4(lo01, hi01, lo23, hi23, x5 + xo, c5 + co, sw * Vector256.Create(d5[b]), a5);
-                a6 = PairQ4(lo01, hi01, lo23, hi23, x6 + xo, c6 + co, sw * Vector256.Create(d6[b]), a6);
-                a7 = PairQ4(lo01, hi01, lo23, hi23, x7 + xo, c7 + co, sw * Vector256.Create(d7[b]), a7);
+                a4 = PairQ4<TL>(lo01, hi01, lo23, hi23, x4 + xo, c4 + co, sw * Vector256.Create(d4[b]), a4);
+                a5 = PairQ4<TL>(lo01, hi01, lo23, hi23, x5 + xo, c5 + co, sw * Vector256.Create(d5[b]), a5);
+                a6 = PairQ4<TL>(lo01, hi01, lo23, hi23, x6 + xo, c6 + co, sw * Vector256.Create(d6[b]), a6);
+                a7 = PairQ4<TL>(lo01, hi01, lo23, hi23, x7 + xo, c7 + co, sw * Vector256.Create(d7[b]), a7);
             }
         }
         Out02(o, a0);

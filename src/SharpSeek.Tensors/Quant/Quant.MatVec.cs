@@ -25,7 +25,7 @@ public static partial class Quant
         WorkerPool? pool = null) => MatMul(type, w, rows, cols, x, n, y, pool, Path);
 
     internal static unsafe void MatMul(GgmlType type, ReadOnlySpan<byte> w, int rows, int cols, ReadOnlySpan<float> x, int n,
-        Span<float> y, WorkerPool? pool, KernelPath path)
+        Span<float> y, WorkerPool? pool, KernelPath path, bool interleaved = false)
     {
         long rowBytes = RowBytes(type, cols);
         if (rows < 0 || n < 0) throw new ArgumentException($"rows {rows} and n {n} must be non-negative");
@@ -37,6 +37,11 @@ public static partial class Quant
 
         var at = ActivationType(type);
         path = Clamp(path);
+        if (interleaved)
+        {
+            if (type != GgmlType.Q4_0 || rows % TileW != 0) throw new ArgumentException($"only Q4_0 with rows a multiple of {TileW} is interleaved, not {type} [{rows}, {cols}]");
+            if (path < KernelPath.V256) { MatMulInterleavedRef(w, rows, cols, x, n, y); return; }
+        }
         if (at == GgmlType.F32 && n > 1 && path >= KernelPath.V256)
         {
             // float weights: the tiled GEMM, x as A [n, cols] and W as B [rows, cols]
@@ -45,7 +50,7 @@ public static partial class Quant
         }
         int xBytes = checked((int)RowBytes(at, cols));
         bool isFloat = at == GgmlType.F32;
-        bool tiled = !isFloat && UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode);
+        bool tiled = interleaved || !isFloat && UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode);
         long sideAt = ((long)xBytes * n + 63) & ~63L;
         long scratchBytes = isFloat ? 0 : sideAt + (tiled ? TileSideBytes(type, n, cols) : n == 1 ? DecodeSideBytes(type, cols) : 0);
         byte[] scratch = isFloat ? [] : Scratch(checked((int)scratchBytes + 64));
@@ -66,7 +71,7 @@ public static partial class Quant
                 var job = new TiledJob
                 {
                     W = pw, X = xq, Side = ps + sideAt, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
-                    Type = type,
+                    Type = type, Interleaved = interleaved,
                 };
                 int groups = (rows + TileW - 1) / TileW;
                 if (inline) job.Run(0, groups);
@@ -110,6 +115,7 @@ public static partial class Quant
         public long RowBytes;
         public int XBytes, Cols, Rows, N;
         public GgmlType Type;
+        public bool Interleaved;
 
         public readonly void Run(int start, int end)
         {
@@ -122,7 +128,7 @@ public static partial class Quant
                 {
                     int r0 = g * TileW, rw = Math.Min(TileW, Rows - r0);
                     for (int i0 = xs; i0 < xe; i0 += tx)
-                        Tile(Type, W + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, Y + r0, Rows);
+                        Tile(Type, W + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, Y + r0, Rows, Interleaved);
                 }
             }
         }

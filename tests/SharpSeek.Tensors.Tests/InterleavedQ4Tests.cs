@@ -1,0 +1,72 @@
+// Q4_0 interleaved by groups of 4 rows (Quant.Interleaved.cs): the layout round-trips row by row, and MatMul over it
+// equals the per-row Dot over the plain rows within 1e-5 × Σ|w·x| (only the f32 summation order differs), for decode
+// (n = 1) and prefill tile edges, on every path this machine runs (below AVX2 the scalar reference serves).
+using SharpSeek.Tensors;
+
+namespace SharpSeek.Tensors.Tests;
+
+public class InterleavedQ4Tests
+{
+    public static TheoryData<string> Paths()
+    {
+        var d = new TheoryData<string>();
+        foreach (var p in TestData.Paths()) d.Add(p.ToString());
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void MatMul_equals_per_row_dot_on_the_plain_rows(string pathName)
+    {
+        var path = Enum.Parse<KernelPath>(pathName);
+        const GgmlType t = GgmlType.Q4_0;
+        using var pool = new WorkerPool(2);
+        int seed = 100;
+        foreach (var (rows, blocks) in new[] { (4, 1), (8, 3), (12, 2), (36, 48) })
+        {
+            int cols = blocks * 32;
+            long rb = Quant.RowBytes(t, cols);
+            var w = TestData.QuantizeRow(t, TestData.Gaussian(rows * cols, ++seed, 0.05f));
+            var wi = new byte[w.Length];
+            Assert.True(Quant.TryInterleaveQ4_0(w, rows, cols, wi));
+            var row = new byte[rb];
+            for (int r = 0; r < rows; r++)
+            {
+                Quant.DeinterleaveRowQ4_0(wi, cols, r, row);
+                Assert.Equal(w.AsSpan((int)(r * rb), (int)rb).ToArray(), row);
+            }
+            var wd = TestData.Dequantize(t, w, rows * cols);
+            foreach (int n in new[] { 1, 2, 3, 5, 8, 9, 17 })
+            {
+                var x = TestData.Gaussian(n * cols, ++seed);
+                var y = new float[n * rows];
+                Quant.MatMul(t, wi, rows, cols, x, n, y, n % 2 == 1 ? pool : null, path, interleaved: true);
+                var xq = new byte[Quant.ActivationBytes(t, cols)];
+                for (int i = 0; i < n; i++)
+                {
+                    Quant.QuantizeActivations(t, x.AsSpan(i * cols, cols), xq);
+                    var xd = TestData.Dequantize(Quant.ActivationType(t), xq, cols);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        float d = Quant.Dot(t, w.AsSpan((int)(r * rb), (int)rb), xq, cols, KernelPath.Scalar);
+                        double abs = 0;
+                        for (int c = 0; c < cols; c++) abs += Math.Abs((double)wd[r * cols + c] * xd[c]);
+                        double tol = 1e-5 * abs + 1e-30;
+                        Assert.True(Math.Abs(y[i * rows + r] - d) <= tol, $"{path} rows={rows} cols={cols} n={n} [{i},{r}]: {y[i * rows + r]} vs dot {d}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Rows_not_a_multiple_of_four_or_infinite_scales_stay_plain()
+    {
+        var w = TestData.QuantizeRow(GgmlType.Q4_0, TestData.Gaussian(6 * 64, 1, 0.05f));
+        Assert.False(Quant.TryInterleaveQ4_0(w, 6, 64, new byte[w.Length]));
+        var w4 = w.AsSpan(0, 4 * 36).ToArray();
+        w4[18] = 0x00; w4[19] = 0x7C;                                    // block 1 of row 0: d = +Inf
+        Assert.False(Quant.TryInterleaveQ4_0(w4, 4, 64, new byte[w4.Length]));
+        Assert.Throws<ArgumentException>(() => Quant.MatMul(GgmlType.Q4_0, w, 6, 64, new float[64], 1, new float[6], null, KernelPath.V256, interleaved: true));
+    }
+}
