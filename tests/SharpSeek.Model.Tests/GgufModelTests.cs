@@ -71,19 +71,20 @@ public class GgufModelTests(ITestOutputHelper output)
         Assert.True(err > 0);
     }
 
-    // Q4_0 projections held interleaved by groups of 4 rows (the tile kernels' layout, made at load) give the logits of
-    // the file's row-major layout: a prompt in one batch (prefill tiles) and then one token at a time (decode).
+    // Q4_0/Q8_0 projections held interleaved by groups of 4 rows (the tile kernels' layout, made at load) give the
+    // logits of the file's row-major layout: a prompt in one batch (prefill tiles) and then one token at a time (decode).
     [Theory]
-    [InlineData("v3-f32")]
-    [InlineData("llama3-scaled")]
-    public void Interleaved_q4_0_gives_the_logits_of_the_plain_layout(string model)
+    [InlineData("v3-f32", GgmlType.Q4_0)]
+    [InlineData("llama3-scaled", GgmlType.Q4_0)]
+    [InlineData("v3-f32", GgmlType.Q8_0)]
+    public void Interleaved_layout_gives_the_logits_of_the_plain_layout(string model, GgmlType type)
     {
         var ids = Golden.Read(model).Ids;
-        var path = ToGguf(model, GgmlType.Q4_0);
+        var path = ToGguf(model, type);
         float[] Run(bool interleave)
         {
             var source = GgufWeights.Open(path);
-            source.InterleaveQ4_0 = interleave;
+            source.Interleave = interleave;
             using var m = InferenceModel.FromSource(source, source.Config, new InferenceOptions { Threads = 2 });
             int v = m.Config.VocabSize, prompt = ids.Length / 2;
             var seq = m.NewSequence(ids.Length);
@@ -92,7 +93,7 @@ public class GgufModelTests(ITestOutputHelper output)
             for (int i = prompt; i < ids.Length; i++) m.Forward([new BatchRow(ids[i], i, seq)], logits.AsSpan(i * v, v));
             return logits;
         }
-        if (Quant.InterleavesQ4_0)
+        if (Quant.Interleaves(type))
         {
             using var s = GgufWeights.Open(path);
             Assert.True(s.Projection("model.layers.0.self_attn.o_proj.weight").Interleaved);
@@ -101,7 +102,7 @@ public class GgufModelTests(ITestOutputHelper output)
         var interleaved = Run(true);
         double scale = plain.Max(Math.Abs);
         float d = Golden.MaxAbsDiff(plain, interleaved);
-        output.WriteLine($"{model} Q4_0: max |interleaved − plain| = {d:E2} (logit scale {scale:F2})");
+        output.WriteLine($"{model} {type}: max |interleaved − plain| = {d:E2} (logit scale {scale:F2})");
         Assert.True(d <= 1e-4 * scale, $"{d}");
     }
 }

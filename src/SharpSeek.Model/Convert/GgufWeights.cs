@@ -4,7 +4,7 @@
 // (per head transposed) + attn_v_b. Quantized tensors are dequantized by the kernels' Quant.Dequantize.
 // As an ITensorSource, Matrix() hands the fast path weights in their stored type pointing into the map; only
 // llama's permuted q/k (rows reordered, bytes copied once) and deepseek2's split kv_b (reassembled) are copies.
-// Projection() may also give Q4_0 projections the interleaved layout of the Q4_0 tile kernels (one copy at load,
+// Projection() may also give Q4_0/Q8_0 projections the interleaved layout of the tile kernels (one copy at load,
 // the mapped pages handed back).
 using System.Runtime.InteropServices;
 using SharpSeek.Formats;
@@ -158,27 +158,27 @@ public sealed unsafe class GgufWeights : ITensorSource
     }
 
     /// <summary>
-    /// Matrix, but Q4_0 held interleaved by groups of 4 rows when the kernels prefer it (AVX2; rows a multiple of 4;
-    /// SHARPSEEK_Q4_0_LAYOUT=plain keeps the file's layout). The copy replaces the mapped rows, whose pages are handed
+    /// Matrix, but Q4_0/Q8_0 held interleaved by groups of 4 rows when the kernels prefer it (AVX2; rows a multiple
+    /// of 4; SHARPSEEK_LAYOUT=plain keeps the file's layout). The copy replaces the mapped rows, whose pages are handed
     /// back (madvise DONTNEED) so resident memory stays about the file's size.
     /// </summary>
     public WeightMatrix Projection(string hfName)
     {
         var m = Matrix(hfName);
-        if (m.Type != GgmlType.Q4_0 || !InterleaveQ4_0 || !Quant.InterleavesQ4_0 || m.Rows % Quant.InterleaveRows != 0) return m;
+        if (!Interleave || !Quant.Interleaves(m.Type) || m.Rows % Quant.InterleaveRows != 0) return m;
         byte* to = Own(m.Bytes);
-        if (!Quant.TryInterleaveQ4_0(m.Data, m.Rows, m.Cols, new Span<byte>(to, checked((int)m.Bytes))))
+        if (!Quant.TryInterleave(m.Type, m.Data, m.Rows, m.Cols, new Span<byte>(to, checked((int)m.Bytes))))
         {
             Free(to);
             return m;
         }
         fixed (byte* from = m.Data)
             if (!Free(from)) Release(from, m.Bytes);
-        return new WeightMatrix(GgmlType.Q4_0, m.Rows, m.Cols, to, interleaved: true);
+        return new WeightMatrix(m.Type, m.Rows, m.Cols, to, interleaved: true);
     }
 
-    /// <summary>Whether Projection interleaves Q4_0 (default: yes, unless SHARPSEEK_Q4_0_LAYOUT=plain).</summary>
-    public bool InterleaveQ4_0 { get; set; } = Environment.GetEnvironmentVariable("SHARPSEEK_Q4_0_LAYOUT") != "plain";
+    /// <summary>Whether Projection interleaves Q4_0/Q8_0 (default: yes, unless SHARPSEEK_LAYOUT=plain).</summary>
+    public bool Interleave { get; set; } = Environment.GetEnvironmentVariable("SHARPSEEK_LAYOUT") != "plain";
 
     /// <summary>Frees p if this source owns it.</summary>
     bool Free(byte* p)

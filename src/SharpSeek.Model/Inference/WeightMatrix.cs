@@ -1,5 +1,5 @@
 // A weight matrix [rows, cols] in its stored type (f32, f16, bf16 or a ggml block quant), pointing into a memory
-// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32. Q4_0
+// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32. Q4_0/Q8_0
 // projections may be held interleaved by groups of 4 rows (Quant.Interleaved.cs), a layout the loader makes once.
 using SharpSeek.Tensors;
 
@@ -12,7 +12,7 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
     public int Cols { get; } = cols;
     public long RowBytes { get; } = Quant.RowBytes(type, cols);
     public long Bytes => RowBytes * Rows;
-    /// <summary>Q4_0 rows interleaved by groups of 4 (Quant.TryInterleaveQ4_0); Data is then not row-major.</summary>
+    /// <summary>Q4_0/Q8_0 rows interleaved by groups of 4 (Quant.TryInterleave); Data is then not row-major.</summary>
     public bool Interleaved { get; } = interleaved;
     readonly byte* data = data;
 
@@ -29,7 +29,7 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
     /// <summary>y[n, rows] = x[n, cols] · Wᵀ; activations quantized once per call, each weight row read once.</summary>
     public void MatMul(ReadOnlySpan<float> x, int n, Span<float> y, WorkerPool? pool)
     {
-        if (Interleaved) Quant.MatMulInterleavedQ4_0(Data, Rows, Cols, x[..(n * Cols)], n, y[..(n * Rows)], pool);
+        if (Interleaved) Quant.MatMulInterleaved(Type, Data, Rows, Cols, x[..(n * Cols)], n, y[..(n * Rows)], pool);
         else Quant.MatMul(Type, Data, Rows, Cols, x[..(n * Cols)], n, y[..(n * Rows)], pool);
     }
 
@@ -42,7 +42,7 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
             return;
         }
         Span<byte> row = RowBytes <= 8192 ? stackalloc byte[(int)RowBytes] : new byte[RowBytes];
-        Quant.DeinterleaveRowQ4_0(Data, Cols, r, row);
+        Quant.DeinterleaveRow(Type, Data, Cols, r, row);
         Quant.Dequantize(Type, row, dst[..Cols]);
     }
 }

@@ -132,12 +132,19 @@ public static partial class Quant
                     else if (tx <= 4) TileQ4_0<X4, RowMajor>(wr, sr, xr, nb, o);
                     else TileQ4_0<X8, RowMajor>(wr, sr, xr, nb, o);
                 }
+                else if (interleaved)
+                {
+                    if (tx == 1) TileQ8_0<X1, Interleaved4>(wr, xr, sr, nb, o);
+                    else if (tx == 2) TileQ8_0<X2, Interleaved4>(wr, xr, sr, nb, o);
+                    else if (tx <= 4) TileQ8_0<X4, Interleaved4>(wr, xr, sr, nb, o);
+                    else TileQ8_0<X8, Interleaved4>(wr, xr, sr, nb, o);
+                }
                 else
                 {
-                    if (tx == 1) TileQ8_0<X1>(wr, xr, sr, nb, o);
-                    else if (tx == 2) TileQ8_0<X2>(wr, xr, sr, nb, o);
-                    else if (tx <= 4) TileQ8_0<X4>(wr, xr, sr, nb, o);
-                    else TileQ8_0<X8>(wr, xr, sr, nb, o);
+                    if (tx == 1) TileQ8_0<X1, RowMajor>(wr, xr, sr, nb, o);
+                    else if (tx == 2) TileQ8_0<X2, RowMajor>(wr, xr, sr, nb, o);
+                    else if (tx <= 4) TileQ8_0<X4, RowMajor>(wr, xr, sr, nb, o);
+                    else TileQ8_0<X8, RowMajor>(wr, xr, sr, nb, o);
                 }
                 break;
             }
@@ -197,7 +204,7 @@ public static partial class Quant
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe Vector256<float> PairQ4<TL>(Vector256<byte> lo01, Vector256<byte> hi01, Vector256<byte> lo23, Vector256<byte> hi23,
-        byte* xd, int* c8, Vector256<float> s, Vector256<float> acc) where TL : struct, IQ4Layout
+        byte* xd, int* c8, Vector256<float> s, Vector256<float> acc) where TL : struct, IRowLayout
     {
         var xl = TL.Interleaved ? Avx2.BroadcastVector128ToVector256((sbyte*)(xd + 2)) : Avx.LoadVector256((sbyte*)xd);
         var xh = TL.Interleaved ? Avx2.BroadcastVector128ToVector256((sbyte*)(xd + 18)) : Avx.LoadVector256((sbyte*)(xd + 32));
@@ -208,7 +215,7 @@ public static partial class Quant
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ4_0<TX, TL>(byte** wr, byte** sr, byte** xr, int nb, float* o) where TX : struct, ITileRows where TL : struct, IQ4Layout
+    static unsafe void TileQ4_0<TX, TL>(byte** wr, byte** sr, byte** xr, int nb, float* o) where TX : struct, ITileRows where TL : struct, IRowLayout
     {
         byte* w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
         int stride = TL.Interleaved ? 4 * 18 : 18;
@@ -299,24 +306,27 @@ public static partial class Quant
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ8_0<TX>(byte** wr, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
+    static unsafe void TileQ8_0<TX, TL>(byte** wr, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows where TL : struct, IRowLayout
     {
         byte* w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
+        byte* g0 = w0;   // interleaved: the group's block [d0..d3 | q0 | q1 | q2 | q3]; w_r + 2 then points at row r's quants
+        if (TL.Interleaved) { w0 = g0 + 6; w1 = g0 + 38; w2 = g0 + 70; w3 = g0 + 102; }
+        int stride = TL.Interleaved ? 4 * 34 : 34;
         byte* x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
         float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
         var idx = Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int b = 0; b < nb; b++, w0 += 34, w1 += 34, w2 += 34, w3 += 34)
+        for (int b = 0; b < nb; b++, w0 += stride, w1 += stride, w2 += stride, w3 += stride, g0 += stride)
         {
-            if (PrefetchAhead > 0)
+            if (!TL.Interleaved && PrefetchAhead > 0)
             {
                 Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
                 Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
             }
             var n0 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w0 + 2))); var n1 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w1 + 2)));
             var n2 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w2 + 2))); var n3 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w3 + 2)));
-            var sw = Scales4(w0, w1, w2, w3, idx);
+            var sw = TL.Interleaved ? Avx2.PermuteVar8x32(F16x4(g0).ToVector256Unsafe(), idx) : Scales4(w0, w1, w2, w3, idx);
             long xo = (long)b * 34;
             a0 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x0 + xo, sw * Vector256.Create(d0[b]), a0);
             if (TX.N > 1) a1 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x1 + xo, sw * Vector256.Create(d1[b]), a1);

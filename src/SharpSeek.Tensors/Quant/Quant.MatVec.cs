@@ -39,8 +39,8 @@ public static partial class Quant
         path = Clamp(path);
         if (interleaved)
         {
-            if (type != GgmlType.Q4_0 || rows % TileW != 0) throw new ArgumentException($"only Q4_0 with rows a multiple of {TileW} is interleaved, not {type} [{rows}, {cols}]");
-            if (path < KernelPath.V256) { MatMulInterleavedRef(w, rows, cols, x, n, y); return; }
+            if (type is not (GgmlType.Q4_0 or GgmlType.Q8_0) || rows % TileW != 0) throw new ArgumentException($"only Q4_0/Q8_0 with rows a multiple of {TileW} are interleaved, not {type} [{rows}, {cols}]");
+            if (path < KernelPath.V256) { MatMulInterleavedRef(type, w, rows, cols, x, n, y); return; }
         }
         if (at == GgmlType.F32 && n > 1 && path >= KernelPath.V256)
         {

@@ -1,25 +1,25 @@
-// Q4_0 interleaved by groups of 4 rows (Quant.Interleaved.cs): the layout round-trips row by row, and MatMul over it
+// Q4_0 and Q8_0 interleaved by groups of 4 rows (Quant.Interleaved.cs): the layout round-trips row by row, and MatMul over it
 // equals the per-row Dot over the plain rows within 1e-5 × Σ|w·x| (only the f32 summation order differs), for decode
 // (n = 1) and prefill tile edges, on every path this machine runs (below AVX2 the scalar reference serves).
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Tensors.Tests;
 
-public class InterleavedQ4Tests
+public class InterleavedTests
 {
-    public static TheoryData<string> Paths()
+    public static TheoryData<GgmlType, string> TypesAndPaths()
     {
-        var d = new TheoryData<string>();
-        foreach (var p in TestData.Paths()) d.Add(p.ToString());
+        var d = new TheoryData<GgmlType, string>();
+        foreach (var t in new[] { GgmlType.Q4_0, GgmlType.Q8_0 })
+            foreach (var p in TestData.Paths()) d.Add(t, p.ToString());
         return d;
     }
 
     [Theory]
-    [MemberData(nameof(Paths))]
-    public void MatMul_equals_per_row_dot_on_the_plain_rows(string pathName)
+    [MemberData(nameof(TypesAndPaths))]
+    public void MatMul_equals_per_row_dot_on_the_plain_rows(GgmlType t, string pathName)
     {
         var path = Enum.Parse<KernelPath>(pathName);
-        const GgmlType t = GgmlType.Q4_0;
         using var pool = new WorkerPool(2);
         int seed = 100;
         foreach (var (rows, blocks) in new[] { (4, 1), (8, 3), (12, 2), (36, 48) })
@@ -28,11 +28,11 @@ public class InterleavedQ4Tests
             long rb = Quant.RowBytes(t, cols);
             var w = TestData.QuantizeRow(t, TestData.Gaussian(rows * cols, ++seed, 0.05f));
             var wi = new byte[w.Length];
-            Assert.True(Quant.TryInterleaveQ4_0(w, rows, cols, wi));
+            Assert.True(Quant.TryInterleave(t, w, rows, cols, wi));
             var row = new byte[rb];
             for (int r = 0; r < rows; r++)
             {
-                Quant.DeinterleaveRowQ4_0(wi, cols, r, row);
+                Quant.DeinterleaveRow(t, wi, cols, r, row);
                 Assert.Equal(w.AsSpan((int)(r * rb), (int)rb).ToArray(), row);
             }
             var wd = TestData.Dequantize(t, w, rows * cols);
@@ -52,7 +52,7 @@ public class InterleavedQ4Tests
                         double abs = 0;
                         for (int c = 0; c < cols; c++) abs += Math.Abs((double)wd[r * cols + c] * xd[c]);
                         double tol = 1e-5 * abs + 1e-30;
-                        Assert.True(Math.Abs(y[i * rows + r] - d) <= tol, $"{path} rows={rows} cols={cols} n={n} [{i},{r}]: {y[i * rows + r]} vs dot {d}");
+                        Assert.True(Math.Abs(y[i * rows + r] - d) <= tol, $"{t} {path} rows={rows} cols={cols} n={n} [{i},{r}]: {y[i * rows + r]} vs dot {d}");
                     }
                 }
             }
@@ -63,10 +63,11 @@ public class InterleavedQ4Tests
     public void Rows_not_a_multiple_of_four_or_infinite_scales_stay_plain()
     {
         var w = TestData.QuantizeRow(GgmlType.Q4_0, TestData.Gaussian(6 * 64, 1, 0.05f));
-        Assert.False(Quant.TryInterleaveQ4_0(w, 6, 64, new byte[w.Length]));
+        Assert.False(Quant.TryInterleave(GgmlType.Q4_0, w, 6, 64, new byte[w.Length]));
         var w4 = w.AsSpan(0, 4 * 36).ToArray();
         w4[18] = 0x00; w4[19] = 0x7C;                                    // block 1 of row 0: d = +Inf
-        Assert.False(Quant.TryInterleaveQ4_0(w4, 4, 64, new byte[w4.Length]));
+        Assert.False(Quant.TryInterleave(GgmlType.Q4_0, w4, 4, 64, new byte[w4.Length]));
+        Assert.Throws<ArgumentException>(() => Quant.TryInterleave(GgmlType.Q4_K, new byte[4 * 144], 4, 256, new byte[4 * 144]));
         Assert.Throws<ArgumentException>(() => Quant.MatMul(GgmlType.Q4_0, w, 6, 64, new float[64], 1, new float[6], null, KernelPath.V256, interleaved: true));
     }
 }
