@@ -91,10 +91,16 @@ public class ColdStartTests(ITestOutputHelper output)
         t = new ArithmeticTask().Think(new ArithmeticProblem(1000, '-', 999), new DetRandom(1));
         Assert.Contains("Done 0001, left 0 - 0.\nDrop the leading zeros: 1.\nSo 1000 - 999 = 1.", t.Reasoning);
         t = new ArithmeticTask().Think(new ArithmeticProblem(347, '*', 86), new DetRandom(1));
-        Assert.Contains("347 * 86 = 347 * 6 + 347 * 80.\n347 * 6 from the right.\n7*6+0=42, carry 4. Done 2, left 34.\n", t.Reasoning);
-        Assert.Contains("3*6+2=20, carry 2. Done 082, left 0.\n0*6+2=2, carry 0. Done 2082, left 0.\nSo 347 * 6 = 2082.", t.Reasoning);
-        Assert.Contains("So 347 * 8 = 2776, and 347 * 80 = 27760.\n2082 + 27760 from the right.", t.Reasoning);
+        Assert.Equal("347 * 86, digits of 86 from the right: 6, 8.\n" +
+                     "347 * 6: 7*6=42, 4*6+4=28, 3*6+2=20, so 2082.\n" +
+                     "347 * 8: 7*8=56, 4*8+5=37, 3*8+3=27, so 2776, shifted 27760.\n" +
+                     "2082 + 27760 from the right.\n", t.Reasoning[..t.Reasoning.IndexOf("2+0+0", StringComparison.Ordinal)]);
         Assert.EndsWith("So 347 * 86 = 29842.", t.Reasoning);
+        t = new ArithmeticTask().Think(new ArithmeticProblem(9, '*', 40), new DetRandom(1));   // no special case for a short or zero factor
+        Assert.StartsWith("9 * 40, digits of 40 from the right: 0, 4.\n9 * 0: 9*0=0, so 0.\n9 * 4: 9*4=36, so 36, shifted 360.\n0 + 360 from the right.\n", t.Reasoning);
+        Assert.EndsWith("So 9 * 40 = 360.", t.Reasoning);
+        t = new ArithmeticTask().Think(new ArithmeticProblem(512, '*', 7), new DetRandom(1));
+        Assert.Equal("512 * 7, digits of 7 from the right: 7.\n512 * 7: 2*7=14, 1*7+1=8, 5*7+0=35, so 3584.\nSo 512 * 7 = 3584.", t.Reasoning);
         output.WriteLine(t.Reasoning);
     }
 

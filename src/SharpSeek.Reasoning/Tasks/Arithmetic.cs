@@ -1,7 +1,7 @@
 // Multi-digit arithmetic: a + b and a − b with up to 4-digit operands (differences may be negative), a × b with up to
 // 3-digit × 2-digit operands. The trace is school arithmetic written so every step is local: digit by digit from
 // the right, each line naming the carry/borrow, the digits done and the numbers left; multiplication as one row per
-// digit of the multiplier, then their sum.
+// digit of the multiplier (a one-line Columns row), then their sum.
 using System.Text;
 
 namespace SharpSeek.Reasoning.Tasks;
@@ -134,25 +134,25 @@ public sealed class ArithmeticTask(string ops = "+-*", int maxAddDigits = 4, int
         if (trimmed != done) sb.Append($"Drop the leading zeros: {trimmed}.\n");
     }
 
+    /// <summary>
+    /// a × b (b ≤ 2 digits) by one procedure whatever the operands: list b's digits from the right, one row a × digit
+    /// per digit in <see cref="Columns"/> form (the tens row shifted by a 0), then the rows' sum digit by digit.
+    /// No branch on zeros or on which factor is shorter: the run-2 traces had six openings, and the model picked the
+    /// wrong one for every two-digit multiplier (docs/R1-RECIPE.md §9).
+    /// </summary>
     static void Multiply(StringBuilder sb, long a, long b)
     {
-        if (a == 0 || b == 0) { sb.Append($"Anything times 0 is 0.\n"); return; }
-        if (a < 10 && b < 10) { sb.Append($"{a} * {b} = {a * b}.\n"); return; }
-        if (a < 10) { sb.Append($"Swap the factors: {a} * {b} = {b} * {a}.\n"); (a, b) = (b, a); }
-        if (b < 10) { RowProduct(sb, a, (int)b); return; }
         if (b >= 100) throw new ArgumentException($"the trace multiplies by at most two digits, not {b}");
         int ones = (int)(b % 10), tens = (int)(b / 10);
-        if (ones == 0)
+        if (b < 10)
         {
-            RowProduct(sb, a, tens);
-            sb.Append($"So {a} * {tens} = {a * tens}, and {a} * {b} = {a * b}.\n");
+            sb.Append($"{a} * {b}, digits of {b} from the right: {ones}.\n");
+            sb.Append($"{Columns.Row(a, ones)}.\n");
             return;
         }
-        sb.Append($"{a} * {b} = {a} * {ones} + {a} * {tens * 10}.\n");
-        RowProduct(sb, a, ones);
-        sb.Append($"So {a} * {ones} = {a * ones}.\n");
-        RowProduct(sb, a, tens);
-        sb.Append($"So {a} * {tens} = {a * tens}, and {a} * {tens * 10} = {a * tens * 10}.\n");
+        sb.Append($"{a} * {b}, digits of {b} from the right: {ones}, {tens}.\n");
+        sb.Append($"{Columns.Row(a, ones)}.\n");
+        sb.Append($"{Columns.Row(a, tens)}, shifted {a * tens * 10}.\n");
         AddRows(sb, a * ones, a * tens * 10);
     }
 }

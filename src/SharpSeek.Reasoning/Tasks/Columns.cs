@@ -29,6 +29,13 @@ public static class Columns
         };
     }
 
+    /// <summary>"a * d: columns over a's digits, so a·d" for one digit d (a multiplication row; a may be shorter than d).</summary>
+    public static string Row(long a, int d)
+    {
+        if (a < 0 || d is < 0 or > 9) throw new ArgumentException($"a row multiplies a whole number by one digit, not {a} * {d}");
+        return $"{a} * {d}: {Mul(a, d)}, so {a * d}";
+    }
+
     static int[] Digits(long x) => x.ToString().Reverse().Select(c => c - '0').ToArray();   // ones first
     static int At(int[] d, int i) => i < d.Length ? d[i] : 0;
 
