@@ -72,6 +72,10 @@ public sealed unsafe class WorkerPool : IDisposable
         try
         {
             long seq = _generation + 1;
+            // retire the previous call first: a worker still in its claim loop reads _state before _count, so it must
+            // see the sequence change (its CAS then fails) before it can see this call's larger _count
+            Volatile.Write(ref _state, (long)((ulong)(uint)seq << 32) | uint.MaxValue);
+            Interlocked.MemoryBarrier();
             _fn = &Invoke<T>;
             _ctx = &copy;
             _count = count;

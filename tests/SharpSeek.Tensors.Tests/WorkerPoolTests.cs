@@ -50,6 +50,31 @@ public class WorkerPoolTests
         Assert.All(hits, h => Assert.Equal(20_000, h));
     }
 
+    // A worker still in the previous call's claim loop must not claim indices of the next call before that call is
+    // published: with the counts alternating, a stale claim runs a range of the larger call twice (or lets the caller
+    // return while a chunk still runs — the access violation once seen in GRPO rollouts).
+    [Fact]
+    public unsafe void Alternating_counts_never_run_an_index_twice()
+    {
+        using var pool = new WorkerPool(2);
+        var small = new int[8];
+        var large = new int[64];
+        const int Calls = 100_000;
+        fixed (int* ps = small)
+        fixed (int* pl = large)
+        {
+            var a = new CountJob { Hits = ps };
+            var b = new CountJob { Hits = pl };
+            for (int call = 0; call < Calls; call++)
+            {
+                pool.For(8, ref a);
+                pool.For(64, ref b);
+            }
+        }
+        Assert.All(small, h => Assert.Equal(Calls, h));
+        Assert.All(large, h => Assert.Equal(Calls, h));
+    }
+
     [Fact]
     public void Delegate_overload_errors_and_nesting()
     {
