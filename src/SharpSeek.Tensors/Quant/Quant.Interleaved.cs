@@ -24,12 +24,8 @@ public static partial class Quant
     /// <summary>Whether weights of this type are worth interleaving at load on this machine (the tiles need AVX2).</summary>
     public static bool Interleaves(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 && Clamp(Path) >= KernelPath.V256;
 
-    static int InterleavedBlockBytes(GgmlType t) => t switch
-    {
-        GgmlType.Q4_0 => 18,
-        GgmlType.Q8_0 => 34,
-        _ => throw new ArgumentException($"{t} has no interleaved layout (Q4_0 and Q8_0 do)"),
-    };
+    static int InterleavedBlockBytes(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 ? BlockBytes(t)
+        : throw new ArgumentException($"{t} has no interleaved layout (Q4_0 and Q8_0 do)");
 
     /// <summary>
     /// Q4_0/Q8_0 rows [rows, cols] → the interleaved layout (same size). False (dst untouched) when rows is not a

@@ -50,7 +50,7 @@ public static partial class Quant
     };
 
     /// <summary>Fills the side arrays (layout in the file header) from n quantized activation rows at xq.</summary>
-    internal static unsafe void PrepareTiles(GgmlType t, byte* xq, int xBytes, int n, int cols, byte* side)
+    internal static unsafe void PrepareTiles(GgmlType t, byte* xq, int xBytes, int n, int cols, byte* side, bool interleaved = false)
     {
         if (t is GgmlType.Q8_0 or GgmlType.Q4_0)
         {
@@ -68,7 +68,7 @@ public static partial class Quant
                     if (t != GgmlType.Q4_0) continue;
                     var lo = Sse2.LoadVector128(x + 2); var hi = Sse2.LoadVector128(x + 18);
                     var xl = Vector256.Create(lo, lo); var xh = Vector256.Create(hi, hi);
-                    xl.Store(xd + b * 64); xh.Store(xd + b * 64 + 32);
+                    if (!interleaved) { xl.Store(xd + b * 64); xh.Store(xd + b * 64 + 32); }   // the interleaved tile broadcasts from xq
                     // the same merge as the kernel with every nibble 8: lanes [A, A, B, B | A, A, B, B]
                     var p = Avx2.MultiplyAddAdjacent(eight, xl.AsSByte()) + Avx2.MultiplyAddAdjacent(eight, xh.AsSByte());
                     var c = MergeRows(p, p);

@@ -67,7 +67,7 @@ public static partial class Quant
             bool inline = pool == null || pool.Threads == 1 || work < 65536;
             if (tiled)
             {
-                PrepareTiles(type, xq, xBytes, n, cols, ps + sideAt);
+                PrepareTiles(type, xq, xBytes, n, cols, ps + sideAt, interleaved);
                 var job = new TiledJob
                 {
                     W = pw, X = xq, Side = ps + sideAt, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
