@@ -73,6 +73,61 @@ public class MatVecTests
         Assert.True(Math.Sqrt(err / norm) < bound, $"{t}: normalized error {Math.Sqrt(err / norm):G3} ≥ {bound}");
     }
 
+    // F16 decode reads f16 bits as w·2^-112 against x split into even/odd halves; subnormals, signed zeros and the
+    // largest finite values must come out as the exact widening does, and a row holding inf or NaN must give what
+    // the scalar reference gives (it is redone by the exact kernel), on every path and across chunk boundaries;
+    // rows over 4096 columns go in pairs, which must not change any row's bits whatever the thread split.
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void F16_decode_is_exact_for_special_values(string pathName)
+    {
+        var path = Enum.Parse<KernelPath>(pathName);
+        ushort[] specials = [0x0001, 0x03FF, 0x8001, 0x0400, 0x8000, 0x0000, 0x7BFF, 0xFBFF, 0x3C00, 0x0200];
+        using var pool2 = new WorkerPool(2);
+        using var pool3 = new WorkerPool(3);
+        foreach (int cols in new[] { 15, 16, 31, 32, 48, 64, 96, 100, 200, 4100, 4128 })
+            foreach (ushort? bad in new ushort?[] { null, 0x7C00, 0xFC00, 0x7E00 })
+            {
+                var r = new Random(cols);
+                int rows = cols > 4096 ? 21 : 7;   // 21 × 4100: past the inline threshold, split into odd-sized chunks
+                var h = new ushort[rows * cols];
+                for (int i = 0; i < h.Length; i++)
+                    h[i] = r.Next(4) == 0 ? specials[r.Next(specials.Length)] : Dtypes.F32ToF16((float)(r.NextDouble() - 0.5));
+                if (bad is ushort b) h[2 * cols + r.Next(cols)] = b;    // row 2 holds the inf/NaN
+                var w = new byte[h.Length * 2];
+                Buffer.BlockCopy(h, 0, w, 0, w.Length);
+                var x = TestData.Gaussian(cols, cols + 7);
+                var y = new float[rows];
+                Quant.MatMul(GgmlType.F16, w, rows, cols, x, 1, y, null, path);
+                foreach (var pool in new[] { pool2, pool3 })
+                {
+                    var yp = new float[rows];
+                    Quant.MatMul(GgmlType.F16, w, rows, cols, x, 1, yp, pool, path);
+                    Assert.Equal(y, yp);
+                }
+                for (int row = 0; row < rows; row++)
+                {
+                    double exact = 0, abs = 0;
+                    for (int c = 0; c < cols; c++)
+                    {
+                        double p = (double)Dtypes.F16ToF32(h[row * cols + c]) * x[c];
+                        exact += p; abs += Math.Abs(p);
+                    }
+                    if (double.IsFinite(exact))
+                        Assert.True(Math.Abs(y[row] - exact) <= 1e-5 * abs + 1e-30, $"{path} cols={cols} row {row}: {y[row]} vs {exact}");
+                    else
+                        Assert.Equal((float)exact, y[row]);   // ±inf, or NaN (Assert.Equal treats NaN = NaN)
+                }
+            }
+    }
+
+    public static TheoryData<string> Paths()
+    {
+        var d = new TheoryData<string>();
+        foreach (var p in TestData.Paths()) d.Add(p.ToString());
+        return d;
+    }
+
     [Fact]
     public void Shape_errors_name_the_problem()
     {

@@ -51,9 +51,10 @@ public static partial class Quant
         int xBytes = checked((int)RowBytes(at, cols));
         bool isFloat = at == GgmlType.F32;
         bool tiled = interleaved || !isFloat && UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode);
+        bool f16Split = type == GgmlType.F16 && n == 1 && UseTiles && F16SplitChunk(path) > 0;
         long sideAt = ((long)xBytes * n + 63) & ~63L;
-        long scratchBytes = isFloat ? 0 : sideAt + (tiled ? TileSideBytes(type, n, cols) : n == 1 ? DecodeSideBytes(type, cols) : 0);
-        byte[] scratch = isFloat ? [] : Scratch(checked((int)scratchBytes + 64));
+        long scratchBytes = f16Split ? 4L * cols : isFloat ? 0 : sideAt + (tiled ? TileSideBytes(type, n, cols) : n == 1 ? DecodeSideBytes(type, cols) : 0);
+        byte[] scratch = scratchBytes == 0 ? [] : Scratch(checked((int)scratchBytes + 64));
         fixed (byte* pw = w)
         fixed (float* px = x)
         fixed (float* py = y)
@@ -79,7 +80,12 @@ public static partial class Quant
                 return;
             }
             byte* side = null;
-            if (n == 1 && UseTiles && path >= KernelPath.V256 && DecodeSideBytes(type, cols) > 0)
+            if (f16Split)
+            {
+                side = ps;
+                PrepareF16Split(px, cols, (float*)side, path);
+            }
+            else if (n == 1 && UseTiles && path >= KernelPath.V256 && DecodeSideBytes(type, cols) > 0)
             {
                 side = ps + sideAt;
                 PrepareDecode(type, xq, cols, side);
@@ -145,6 +151,15 @@ public static partial class Quant
 
         public readonly void Run(int start, int end)
         {
+            if (Side != null && Type == GgmlType.F16)   // decode over x split into even/odd halves (F16)
+            {
+                int r = start;
+                if (Cols > F16SplitPairCols)
+                    for (; r + 2 <= end; r += 2)
+                        (Y[r], Y[r + 1]) = DotF16Split2(W + r * RowBytes, W + (r + 1) * RowBytes, (float*)Side, (float*)X, Cols, Path);
+                for (; r < end; r++) Y[r] = DotF16Split(W + r * RowBytes, (float*)Side, (float*)X, Cols, Path);
+                return;
+            }
             if (Side != null)   // decode row kernels over prepared activations (Q4_0)
             {
                 for (int r = start; r < end; r++) Y[r] = DotQ4_0Pairs(W + r * RowBytes, Side, X, Cols / QK);
