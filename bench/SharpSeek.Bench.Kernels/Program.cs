@@ -26,6 +26,7 @@ static unsafe class Program
              $".NET {Environment.Version}, kernel path {Quant.KernelPathName}, quick={Quick}");
         if (args.Contains("--dots")) { DotPaths(); return 0; }
         if (args.Contains("--matmul")) { MatMulTable(args); return 0; }
+        if (args.Contains("--gemm")) { GemmTable(); return 0; }
         using var pool1 = new WorkerPool(1);
         using var pool2 = new WorkerPool(2);
         var pools = new[] { pool1, pool2 };
@@ -423,5 +424,30 @@ static unsafe class Program
         string bt = bf16 ? "bf16" : "f32";
         Line($"GEMM {bt} {m}x{n}x{k}: t1 {gf[1]:F1} GFLOP/s, t2 {gf[2]:F1} GFLOP/s (t1 {100 * gf[1] / peak[1]:F0}% of 1-core peak) | naive t1 {refGf:F2} → {gf[1] / refGf:F0}×");
         Md.Add($"| {bt} | {m}×{n}×{k} | {gf[1]:F1} | {100 * gf[1] / peak[1]:F0}% | {gf[2]:F1} | {refGf:F2} | {gf[1] / refGf:F0}× |");
+    }
+    // ---- GEMM at prefill shapes, t1 CPU time: f32, bf16 and f16 B (f16 through Quant.MatMul, as F16 weights run) ----
+
+    static void GemmTable()
+    {
+        using var pool1 = new WorkerPool(1);
+        double peak = FmaPeak(pool1);
+        Line($"t1 FMA peak {peak:F1} GFLOP/s");
+        foreach (var (m, n, k) in new[] { (128, 1536, 1536), (128, 8960, 1536), (128, 1536, 8960), (512, 2048, 2048) })
+        {
+            var a = new float[m * k];
+            var b = new float[n * k];
+            for (int i = 0; i < a.Length; i++) a[i] = MathF.Sin(i) * 0.1f;
+            for (int i = 0; i < b.Length; i++) b[i] = MathF.Cos(i) * 0.1f;
+            var bh = new ushort[b.Length];
+            Dtypes.F32ToBf16(b, bh);
+            var bf16 = new byte[b.Length * 2];
+            Dtypes.F32ToF16(b, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bf16.AsSpan()));
+            var c = new float[m * n];
+            double flops = 2.0 * m * n * k;
+            double f32 = flops / Time(() => Gemm.Multiply(a, b, c, m, n, k, null), 0.6, 3, cpuTime: true) / 1e9;
+            double b16 = flops / Time(() => Gemm.Multiply(a, bh, c, m, n, k, null), 0.6, 3, cpuTime: true) / 1e9;
+            double h16 = flops / Time(() => Quant.MatMul(GgmlType.F16, bf16, n, k, a, m, c, null), 0.6, 3, cpuTime: true) / 1e9;
+            Line($"GEMM {m}x{n}x{k}: t1 GFLOP/s f32 {f32:F1} ({100 * f32 / peak:F0}%), bf16 {b16:F1} ({100 * b16 / peak:F0}%), f16 {h16:F1} ({100 * h16 / peak:F0}%)");
+        }
     }
 }

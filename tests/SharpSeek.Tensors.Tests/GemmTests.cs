@@ -1,5 +1,6 @@
-// Tiled GEMM against the naive reference over sizes crossing the micro-tile (6 × 16/32), the k block (256)
-// and the column tile (128); f32 and bf16 B; overwrite and accumulate; with and without a pool.
+// Tiled GEMM against the naive reference over sizes crossing the micro-tile (6 × 16, 8 × 32), the k block (256)
+// and the column tile (128) and the 8 × 8 packing blocks; f32 and bf16 B (f16 B: MatMulTests); overwrite and
+// accumulate; with and without a pool.
 // Tolerance per element: 1e-5 × Σ_p |a·b| (summation order only).
 using SharpSeek.Tensors;
 
@@ -21,9 +22,9 @@ public class GemmTests
         var path = Enum.Parse<KernelPath>(pathName);
         using var pool = new WorkerPool(2);
         int seed = 0;
-        foreach (int m in new[] { 1, 5, 6, 7, 13 })
+        foreach (int m in new[] { 1, 5, 6, 7, 8, 9, 13, 17 })
             foreach (int n in new[] { 1, 15, 16, 17, 33, 130 })
-                foreach (int k in new[] { 1, 7, 256, 300 })
+                foreach (int k in new[] { 1, 7, 15, 256, 300 })
                 {
                     seed++;
                     var a = TestData.Gaussian(m * k, seed);
