@@ -33,6 +33,12 @@ public static partial class Quant
     internal const int TileW = 4;   // weight rows per tile
     internal static int PrefetchAhead = int.TryParse(Environment.GetEnvironmentVariable("SHARPSEEK_PREFETCH"), out int pf) ? pf : 0;
 
+    /// <summary>Interleaved rows longer than this many blocks (4096 columns) prefetch the weight stream non-temporally
+    /// <see cref="LongRowPrefetch"/> bytes ahead: a 4-row group (18 KB of Q4_0 at 8960 columns) beside the activations
+    /// no longer fits L1, and weights pulled in the ordinary way evict the activations each group re-reads.</summary>
+    internal const int LongRowBlocks = 128;
+    internal static int LongRowPrefetch = int.TryParse(Environment.GetEnvironmentVariable("SHARPSEEK_NTA_PREFETCH"), out int nta) ? nta : 4096;
+
     /// <summary>Activation rows per tile (the widest TX kernel of the type).</summary>
     internal static int TileX(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 ? 8 : 4;
 
@@ -229,6 +235,8 @@ public static partial class Quant
         int* c4 = (int*)sr[20], c5 = (int*)sr[21], c6 = (int*)sr[22], c7 = (int*)sr[23];
         var m4 = Vector256.Create((byte)0x0F);
         var idx = Vector256.Create(0, 2, 0, 2, 1, 3, 1, 3);
+        bool longRows = TL.Interleaved && nb > LongRowBlocks && LongRowPrefetch > 0;
+        int ahead = LongRowPrefetch;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int b = 0; b < nb; b++, w0 += stride, w1 += stride, w2 += stride, w3 += stride)
         {
@@ -236,6 +244,7 @@ public static partial class Quant
             Vector256<float> sw;
             if (TL.Interleaved)   // [s0 s1 s2 s3 | q0 | q1 | q2 | q3]: two 32-byte loads, the 4 scales widened together
             {
+                if (longRows) Sse.PrefetchNonTemporal(w0 + ahead);
                 q01 = Avx.LoadVector256(w0 + 8); q23 = Avx.LoadVector256(w0 + 40);
                 sw = Avx2.PermuteVar8x32(F16x4(w0).ToVector256Unsafe(), idx);
             }
@@ -316,9 +325,12 @@ public static partial class Quant
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
         float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
         var idx = Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3);
+        bool longRows = TL.Interleaved && nb > LongRowBlocks && LongRowPrefetch > 0;
+        int ahead = LongRowPrefetch;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
         for (int b = 0; b < nb; b++, w0 += stride, w1 += stride, w2 += stride, w3 += stride, g0 += stride)
         {
+            if (longRows) { Sse.PrefetchNonTemporal(g0 + ahead); Sse.PrefetchNonTemporal(g0 + ahead + 64); }
             if (!TL.Interleaved && PrefetchAhead > 0)
             {
                 Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
