@@ -22,7 +22,7 @@ public class InterleavedTests
         var path = Enum.Parse<KernelPath>(pathName);
         using var pool = new WorkerPool(2);
         int seed = 100;
-        foreach (var (rows, blocks) in new[] { (4, 1), (8, 3), (12, 2), (36, 48) })
+        foreach (var (rows, blocks) in new[] { (4, 1), (8, 3), (12, 2), (36, 48), (8, 130) })   // 130 blocks: the long-row prefetch
         {
             int cols = blocks * 32;
             long rb = Quant.RowBytes(t, cols);
@@ -69,5 +69,10 @@ public class InterleavedTests
         Assert.False(Quant.TryInterleave(GgmlType.Q4_0, w4, 4, 64, new byte[w4.Length]));
         Assert.Throws<ArgumentException>(() => Quant.TryInterleave(GgmlType.Q4_K, new byte[4 * 144], 4, 256, new byte[4 * 144]));
         Assert.Throws<ArgumentException>(() => Quant.MatMul(GgmlType.Q4_0, w, 6, 64, new float[64], 1, new float[6], null, KernelPath.V256, interleaved: true));
+        if (Quant.Interleaves(GgmlType.Q4_0, 1536))   // AVX2 machines: Q8_0 rows over 4096 columns are not worth it
+        {
+            Assert.True(Quant.Interleaves(GgmlType.Q4_0, 8960) && Quant.Interleaves(GgmlType.Q8_0, 4096));
+            Assert.False(Quant.Interleaves(GgmlType.Q8_0, 8960));
+        }
     }
 }

@@ -70,7 +70,7 @@ public static partial class Quant
                 byte* x = xq + (long)i * xBytes;
                 for (long b = (long)i * nb, e = b + nb; b < e; b++, x += 34)
                 {
-                    dx[b] = F16(x);
+                    dx[b] = interleaved ? F16(x) * Two56 : F16(x);   // interleaved: × 2^56 against the scales' 2^-112 (F16x4Scaled)
                     if (t != GgmlType.Q4_0) continue;
                     var lo = Sse2.LoadVector128(x + 2); var hi = Sse2.LoadVector128(x + 18);
                     var xl = Vector256.Create(lo, lo); var xh = Vector256.Create(hi, hi);
@@ -246,7 +246,7 @@ public static partial class Quant
             {
                 if (longRows) Sse.PrefetchNonTemporal(w0 + ahead);
                 q01 = Avx.LoadVector256(w0 + 8); q23 = Avx.LoadVector256(w0 + 40);
-                sw = Avx2.PermuteVar8x32(F16x4(w0).ToVector256Unsafe(), idx);
+                sw = Avx2.PermuteVar8x32(F16x4Scaled(w0).ToVector256Unsafe(), idx);
             }
             else
             {
@@ -276,6 +276,11 @@ public static partial class Quant
                 a6 = PairQ4<TL>(lo01, hi01, lo23, hi23, x6 + xo, c6 + co, sw * Vector256.Create(d6[b]), a6);
                 a7 = PairQ4<TL>(lo01, hi01, lo23, hi23, x7 + xo, c7 + co, sw * Vector256.Create(d7[b]), a7);
             }
+        }
+        if (TL.Interleaved)   // undo the 2^-112 · 2^56 of the scales
+        {
+            var k = Vector256.Create(Two56);
+            a0 *= k; a1 *= k; a2 *= k; a3 *= k; a4 *= k; a5 *= k; a6 *= k; a7 *= k;
         }
         Out02(o, a0);
         if (TX.N > 1) Out02(o + 4, a1);
@@ -338,7 +343,7 @@ public static partial class Quant
             }
             var n0 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w0 + 2))); var n1 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w1 + 2)));
             var n2 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w2 + 2))); var n3 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w3 + 2)));
-            var sw = TL.Interleaved ? Avx2.PermuteVar8x32(F16x4(g0).ToVector256Unsafe(), idx) : Scales4(w0, w1, w2, w3, idx);
+            var sw = TL.Interleaved ? Avx2.PermuteVar8x32(F16x4Scaled(g0).ToVector256Unsafe(), idx) : Scales4(w0, w1, w2, w3, idx);
             long xo = (long)b * 34;
             a0 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x0 + xo, sw * Vector256.Create(d0[b]), a0);
             if (TX.N > 1) a1 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x1 + xo, sw * Vector256.Create(d1[b]), a1);
@@ -354,6 +359,11 @@ public static partial class Quant
                 a6 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x6 + xo, sw * Vector256.Create(d6[b]), a6);
                 a7 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x7 + xo, sw * Vector256.Create(d7[b]), a7);
             }
+        }
+        if (TL.Interleaved)   // undo the 2^-112 · 2^56 of the scales
+        {
+            var k = Vector256.Create(Two56);
+            a0 *= k; a1 *= k; a2 *= k; a3 *= k; a4 *= k; a5 *= k; a6 *= k; a7 *= k;
         }
         Out0123(o, a0);
         if (TX.N > 1) Out0123(o + 4, a1);
