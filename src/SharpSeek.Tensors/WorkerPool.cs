@@ -46,24 +46,25 @@ public sealed unsafe class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Runs body(start, end) over [0, count) split into chunks across the pool; returns when all are done.</summary>
-    public void For(int count, Action<int, int> body, int minChunk = 1)
+    /// <summary>Runs body(start, end) over [0, count) split into chunks across the pool; returns when all are done.
+    /// maxChunks (default 4 per thread) caps the split: raise it for items of very uneven cost (MoE experts).</summary>
+    public void For(int count, Action<int, int> body, int minChunk = 1, int maxChunks = 0)
     {
         var h = System.Runtime.InteropServices.GCHandle.Alloc(body);
         try
         {
             var job = new DelegateJob { Handle = System.Runtime.InteropServices.GCHandle.ToIntPtr(h) };
-            For(count, ref job, minChunk);
+            For(count, ref job, minChunk, maxChunks);
         }
         finally { h.Free(); }
     }
 
     /// <summary>Allocation-free variant: job.Run(start, end) over [0, count), chunks of at least minChunk indices.</summary>
-    public void For<T>(int count, ref T job, int minChunk = 1) where T : unmanaged, IParallelJob
+    public void For<T>(int count, ref T job, int minChunk = 1, int maxChunks = 0) where T : unmanaged, IParallelJob
     {
         if (count <= 0) return;
         T copy = job;
-        int chunks = Math.Max(1, Math.Min(Threads * 4, count / Math.Max(1, minChunk)));
+        int chunks = Math.Max(1, Math.Min(maxChunks > 0 ? maxChunks : Threads * 4, count / Math.Max(1, minChunk)));
         if (chunks == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             copy.Run(0, count);

@@ -78,6 +78,26 @@ public class InferenceTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("v2-group-limited")]
+    [InlineData("qwen2-tied")]
+    public void Long_prefill_on_two_threads_matches_one_thread(string model)
+    {
+        // 40 rows: the parallel SwiGLU (≥ 16 rows), experts claimed largest first and the per-row combine
+        var ids = Enumerable.Repeat(Golden.Read(model).Ids, 5).SelectMany(x => x).Take(40).ToArray();
+        float[] Run(int threads)
+        {
+            using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = threads });
+            return Prefill(m, ids, m.NewSequence(ids.Length));
+        }
+        var one = Run(1);
+        var two = Run(2);
+        double scale = one.Max(Math.Abs);
+        float d = Golden.MaxAbsDiff(one, two);
+        output.WriteLine($"{model}: 40-row prefill, max |t2 − t1| = {d:E2} (logit scale {scale:F2})");
+        Assert.True(d <= 1e-5 * scale, $"{d}");
+    }
+
+    [Theory]
     [InlineData("v3-qlora-yarn-mtp")]
     [InlineData("v3-noqlora")]
     [InlineData("v2-group-limited")]

@@ -65,16 +65,27 @@ public sealed partial class InferenceModel
         public int Hidden => hidden;
         public override long WeightBytes => gate.Bytes + up.Bytes + down.Bytes;
 
-        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y) =>
-            Run(m.Pool, n, xn, y, m.s.G.AsSpan(0, n * hidden), m.s.U.AsSpan(0, n * hidden));
+        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y) => Run(m.Pool, n, xn, y, m.s.G, m.s.U);
 
-        public void Run(WorkerPool? pool, int n, ReadOnlySpan<float> x, Span<float> y, Span<float> g, Span<float> u)
+        /// <summary>y [n, dim] = down(silu(gate·x) ⊙ up·x); gBuf, uBuf: scratch of at least n × hidden.</summary>
+        public void Run(WorkerPool? pool, int n, ReadOnlySpan<float> x, Span<float> y, float[] gBuf, float[] uBuf)
         {
+            var g = gBuf.AsSpan(0, n * hidden);
+            var u = uBuf.AsSpan(0, n * hidden);
             gate.MatMul(x, n, g, pool);
             up.MatMul(x, n, u, pool);
-            Ops.SwiGlu(g, u);
+            if (pool is { Threads: > 1 } && n >= 16)   // prefill: rows split across the pool, not serial
+            {
+                swiG = gBuf; swiU = uBuf;
+                pool.For(n, swiGluRows ??= (start, end) =>
+                    Ops.SwiGlu(swiG.AsSpan(start * hidden, (end - start) * hidden), swiU.AsSpan(start * hidden, (end - start) * hidden)));
+            }
+            else Ops.SwiGlu(g, u);
             down.MatMul(g, n, y, pool);
         }
+
+        float[] swiG = [], swiU = [];   // the current call's scratch, read by the parallel body
+        Action<int, int>? swiGluRows;
     }
 
     /// <summary>DeepSeekMoE over n rows: route every row, group rows by expert, one batched MLP per used expert.</summary>
@@ -114,7 +125,7 @@ public sealed partial class InferenceModel
                 for (int i = 0; i < n; i++)
                     gate.Route(xn.Slice(i * d, d), s.ExpertIdx.AsSpan(i * k, k), s.ExpertW.AsSpan(i * k, k), s.GateScratch);
 
-            if (shared is not null) shared.Run(m.Pool, n, xn, y, s.G.AsSpan(0, n * shared.Hidden), s.U.AsSpan(0, n * shared.Hidden));
+            if (shared is not null) shared.Run(m.Pool, n, xn, y, s.G, s.U);
             else y.Clear();
 
             // counting sort of (row, slot) pairs by expert: ExpertCount[e]..ExpertCount[e+1] index ExpertRows/Slots
@@ -128,15 +139,26 @@ public sealed partial class InferenceModel
                 int at = count[e]++;
                 s.ExpertRows[at] = j / k;
                 s.ExpertSlots[at] = j;
+                s.ExpertPos[j] = at;
             }
             // count[e] now holds the end of expert e's range; its start is count[e-1] (0 for e = 0)
             int hidden = experts[0].Hidden;
             var outs = byExpert ? Buffer(ref s.ExpertOut, (long)n * k * d) : default;
             if (byExpert)
             {
-                // prefill: whole experts in parallel (each single-threaded), outputs kept per (row, slot) in expert order
-                outBuf = s.ExpertOut!;
-                m.Pool.For(experts.Length, runExperts);
+                // prefill: whole experts in parallel (each single-threaded), largest first, claimed one at a time
+                // (longest-processing-time order); outputs kept per (row, slot) in expert order, then each row sums
+                // its slots in ascending expert order — the decode loop's order — with rows split across the pool
+                var order = s.ExpertOrder;
+                for (int e = 0; e < order.Length; e++)   // insertion sort by rows, descending (stable: ties by index)
+                {
+                    int b = e;
+                    for (; b > 0 && Size(s.ExpertCount, order[b - 1]) < Size(s.ExpertCount, e); b--) order[b] = order[b - 1];
+                    order[b] = e;
+                }
+                outBuf = s.ExpertOut!; expertOrder = order; pos = s.ExpertPos; yOut = System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y), ref s.Delta[0]) ? s.Delta : null;
+                m.Pool.For(experts.Length, runExperts, maxChunks: experts.Length);
+                if (yOut is not null) { m.Pool.For(n, combineRows); return; }
             }
             for (int e = 0; e < experts.Length; e++)
             {
@@ -149,7 +171,7 @@ public sealed partial class InferenceModel
                     var xe = s.Xe.AsSpan(0, rowsE * d);
                     for (int r = 0; r < rowsE; r++) xn.Slice(s.ExpertRows[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
                     de = s.De.AsSpan(0, rowsE * d);
-                    experts[e].Run(m.Pool, rowsE, xe, de, s.Ge.AsSpan(0, rowsE * hidden), s.Ue.AsSpan(0, rowsE * hidden));
+                    experts[e].Run(m.Pool, rowsE, xe, de, s.Ge, s.Ue);
                 }
                 for (int r = 0; r < rowsE; r++)
                 {
@@ -179,17 +201,40 @@ public sealed partial class InferenceModel
         Action<int, int>? runExpertsBody;
         Action<int, int> runExperts => runExpertsBody ??= RunExperts;
 
+        static int Size(int[] ends, int e) => ends[e] - (e == 0 ? 0 : ends[e - 1]);
+
+        int[] expertOrder = [], pos = [];
+        float[]? yOut;
+        Action<int, int>? combineRowsBody;
+        Action<int, int> combineRows => combineRowsBody ??= CombineRows;
+
+        /// <summary>y[i] += Σ over row i's slots, in ascending expert order, of weight · expert output.</summary>
+        void CombineRows(int start, int end)
+        {
+            int d = dim, k = topK;
+            Span<int> slots = stackalloc int[k];
+            for (int i = start; i < end; i++)
+            {
+                for (int q = 0; q < k; q++) slots[q] = i * k + q;
+                for (int a = 1; a < k; a++)   // insertion sort of the k slots by expert
+                    for (int b = a; b > 0 && idx[slots[b]] < idx[slots[b - 1]]; b--) (slots[b], slots[b - 1]) = (slots[b - 1], slots[b]);
+                var yr = yOut.AsSpan(i * d, d);
+                foreach (int j in slots) TensorPrimitives.MultiplyAdd(outBuf.AsSpan(pos[j] * d, d), wts[j], yr, yr);
+            }
+        }
+
         void RunExperts(int start, int end)
         {
             int d = dim, hidden = experts[0].Hidden;
-            for (int e = start; e < end; e++)
+            for (int at = start; at < end; at++)
             {
+                int e = expertOrder[at];
                 int begin = e == 0 ? 0 : counts[e - 1], rowsE = counts[e] - begin;
                 if (rowsE == 0) continue;
                 var xe = ThreadBuffer(ref t_xe, rowsE * d).AsSpan(0, rowsE * d);
                 for (int r = 0; r < rowsE; r++) xs.AsSpan(rowsOf[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
                 experts[e].Run(null, rowsE, xe, outBuf.AsSpan(begin * d, rowsE * d),
-                    ThreadBuffer(ref t_ge, rowsE * hidden).AsSpan(0, rowsE * hidden), ThreadBuffer(ref t_ue, rowsE * hidden).AsSpan(0, rowsE * hidden));
+                    ThreadBuffer(ref t_ge, rowsE * hidden), ThreadBuffer(ref t_ue, rowsE * hidden));
             }
         }
 

@@ -13,6 +13,7 @@ public sealed partial class InferenceModel
         public readonly int[] ExpertIdx;                  // [N, top-k]
         public readonly float[] ExpertW;                  // [N, top-k]
         public readonly int[] ExpertRows, ExpertSlots, ExpertCount; // rows grouped by expert
+        public readonly int[] ExpertPos, ExpertOrder;     // [N, top-k]: a slot's index in expert order; [experts]: experts by row count, largest first
         public float[]? ExpertOut;                        // MoE prefill: [n·top_k, hidden] outputs in expert order (made on first use)
         public readonly float[] GateScratch;
 
@@ -48,6 +49,7 @@ public sealed partial class InferenceModel
             Xe = new float[n * d]; Ge = new float[n * expertWidth]; Ue = new float[n * expertWidth]; De = new float[n * d];
             ExpertIdx = new int[n * topK]; ExpertW = new float[n * topK];
             ExpertRows = new int[n * topK]; ExpertSlots = new int[n * topK]; ExpertCount = new int[experts + 1];
+            ExpertPos = new int[n * topK]; ExpertOrder = new int[experts];
             GateScratch = new float[gate];
         }
     }
