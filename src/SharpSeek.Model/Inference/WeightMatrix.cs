@@ -18,10 +18,11 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
 
     public ReadOnlySpan<byte> Data => new(data, checked((int)Bytes));
 
-    /// <summary>Rows [first, first + count) as their own matrix (e.g. one head's slice of kv_b); whole groups when interleaved.</summary>
+    /// <summary>Rows [first, first + count) as their own matrix (e.g. one head's slice of kv_b); whole groups when interleaved
+    /// (or the last rows, plain tail included).</summary>
     public WeightMatrix Slice(int first, int count)
     {
-        if (Interleaved && (first % Quant.InterleaveRows != 0 || count % Quant.InterleaveRows != 0))
+        if (Interleaved && (first % Quant.InterleaveRows != 0 || count % Quant.InterleaveRows != 0 && first + count != Rows))
             throw new InvalidOperationException($"rows [{first}, {first + count}) cut a group of {Quant.InterleaveRows} interleaved rows");
         return new(Type, count, Cols, data + first * RowBytes, Interleaved);
     }
@@ -42,7 +43,7 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
             return;
         }
         Span<byte> row = RowBytes <= 8192 ? stackalloc byte[(int)RowBytes] : new byte[RowBytes];
-        Quant.DeinterleaveRow(Type, Data, Cols, r, row);
+        Quant.DeinterleaveRow(Type, Data, Rows, Cols, r, row);
         Quant.Dequantize(Type, row, dst[..Cols]);
     }
 }

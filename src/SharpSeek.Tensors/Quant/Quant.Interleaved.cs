@@ -4,7 +4,8 @@
 // are one stream. With B the block's bytes (Q4_0 18, Q8_0 34) and Q = B − 2 its quant bytes:
 //   group g = rows 4g..4g+3, block b (4B bytes at (g·nb + b)·4B):  f16 d[4] | qs of row 4g (Q bytes) | 4g+1 | 4g+2 | 4g+3
 // The quants and scales are the rows' own, unchanged; a group takes the bytes of its 4 rows, so the matrix keeps
-// its size and the address of group g is that of row 4g in the plain layout.
+// its size and the address of group g is that of row 4g in the plain layout. When rows is not a multiple of 4 the
+// last rows % 4 rows stay plain after the groups (an LM head of 151,669 rows), served one Dot per row.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -31,18 +32,19 @@ public static partial class Quant
         : throw new ArgumentException($"{t} has no interleaved layout (Q4_0 and Q8_0 do)");
 
     /// <summary>
-    /// Q4_0/Q8_0 rows [rows, cols] → the interleaved layout (same size). False (dst untouched) when rows is not a
-    /// multiple of 4 or a block scale is not finite (the kernels widen scales without Inf/NaN handling).
+    /// Q4_0/Q8_0 rows [rows, cols] → the interleaved layout (same size; the last rows % 4 rows plain). False (dst
+    /// untouched) when a block scale is not finite (the kernels widen scales without Inf/NaN handling).
     /// </summary>
     public static bool TryInterleave(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
         int bb = InterleavedBlockBytes(t), gb = TileW * bb;
         long rowBytes = RowBytes(t, cols);
         if (src.Length != rows * rowBytes || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {rows * rowBytes} bytes; got {src.Length} → {dst.Length}");
-        if (rows % TileW != 0) return false;
         int nb = cols / QK;
         for (long i = 0; i < src.Length; i += bb)
             if ((BitConverter.ToUInt16(src.Slice((int)i, 2)) & 0x7C00) == 0x7C00) return false;
+        long grouped = (long)(rows / TileW) * TileW * rowBytes;
+        src[(int)grouped..].CopyTo(dst[(int)grouped..]);   // the plain tail
         for (int g = 0; g < rows / TileW; g++)
             for (int b = 0; b < nb; b++)
             {
@@ -57,10 +59,16 @@ public static partial class Quant
         return true;
     }
 
-    /// <summary>Row r of an interleaved matrix in the plain layout (RowBytes(t, cols) bytes).</summary>
-    public static void DeinterleaveRow(GgmlType t, ReadOnlySpan<byte> w, int cols, int r, Span<byte> row)
+    /// <summary>Row r of an interleaved [rows, cols] matrix in the plain layout (RowBytes(t, cols) bytes).</summary>
+    public static void DeinterleaveRow(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, int r, Span<byte> row)
     {
         int bb = InterleavedBlockBytes(t), gb = TileW * bb, nb = cols / QK, g = r / TileW, k = r % TileW;
+        if (r >= rows / TileW * TileW)   // the plain tail
+        {
+            long rowBytes = RowBytes(t, cols);
+            w.Slice((int)(r * rowBytes), (int)rowBytes).CopyTo(row);
+            return;
+        }
         for (int b = 0; b < nb; b++)
         {
             var from = w.Slice((int)(((long)g * nb + b) * gb), gb);
@@ -86,7 +94,7 @@ public static partial class Quant
             for (int i = 0; i < n; i++) QuantizeActivations(GgmlType.Q8_0, px + (long)i * cols, pq + (long)i * xBytes, cols);
             for (int r = 0; r < rows; r++)
             {
-                DeinterleaveRow(t, w, cols, r, row);
+                DeinterleaveRow(t, w, rows, cols, r, row);
                 for (int i = 0; i < n; i++) y[i * rows + r] = DotKernel(t, pr, pq + (long)i * xBytes, cols, KernelPath.Scalar);
             }
         }

@@ -39,7 +39,7 @@ public static partial class Quant
         path = Clamp(path);
         if (interleaved)
         {
-            if (type is not (GgmlType.Q4_0 or GgmlType.Q8_0) || rows % TileW != 0) throw new ArgumentException($"only Q4_0/Q8_0 with rows a multiple of {TileW} are interleaved, not {type} [{rows}, {cols}]");
+            if (type is not (GgmlType.Q4_0 or GgmlType.Q8_0)) throw new ArgumentException($"only Q4_0/Q8_0 are interleaved, not {type} [{rows}, {cols}]");
             if (path < KernelPath.V256) { MatMulInterleavedRef(type, w, rows, cols, x, n, y); return; }
         }
         if (at == GgmlType.F32 && n > 1 && path >= KernelPath.V256)
@@ -74,9 +74,11 @@ public static partial class Quant
                     W = pw, X = xq, Side = ps + sideAt, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
                     Type = type, Interleaved = interleaved,
                 };
-                int groups = (rows + TileW - 1) / TileW;
+                int groups = interleaved ? rows / TileW : (rows + TileW - 1) / TileW;
                 if (inline) job.Run(0, groups);
                 else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
+                for (int r = groups * TileW; r < rows; r++)   // interleaved: the plain tail rows
+                    for (int i = 0; i < n; i++) py[(long)i * rows + r] = DotKernel(type, pw + r * rowBytes, xq + (long)i * xBytes, cols, path);
                 return;
             }
             byte* side = null;
