@@ -413,42 +413,6 @@ public static partial class Quant
         if (TX.N > 4) { Out0123(o + 16, a4); Out0123(o + 20, a5); Out0123(o + 24, a6); Out0123(o + 28, a7); }
     }
 
-    /// <summary>Decode over interleaved Q8_0 groups [g0, g1), as DecodeQ4_0Interleaved: setup hoisted, two blocks in flight.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void DecodeQ8_0Interleaved(byte* w, long groupBytes, int g0, int g1, byte* xq, byte* side, int nb, float* y)
-    {
-        float* dx = (float*)side;
-        var idx = Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3);
-        var k = Vector256.Create(Two56);
-        bool longRows = nb > LongRowBlocks && LongRowPrefetch > 0;
-        int ahead = LongRowPrefetch;
-        for (int g = g0; g < g1; g++)
-        {
-            byte* wb = w + g * groupBytes;
-            Vector256<float> a0 = default, a1 = default;
-            int b = 0;
-            for (; b + 2 <= nb; b += 2, wb += 2 * 136)
-            {
-                if (longRows) { Sse.PrefetchNonTemporal(wb + ahead); Sse.PrefetchNonTemporal(wb + ahead + 64); Sse.PrefetchNonTemporal(wb + ahead + 128); }
-                a0 = BlockQ8_0Group(wb, xq + b * 34, dx[b], idx, a0);
-                a1 = BlockQ8_0Group(wb + 136, xq + (b + 1) * 34, dx[b + 1], idx, a1);
-            }
-            if (b < nb) a0 = BlockQ8_0Group(wb, xq + b * 34, dx[b], idx, a0);
-            Out0123(y + g * TileW, (a0 + a1) * k);
-        }
-    }
-
-    /// <summary>One interleaved Q8_0 block [d0..d3 | q0 | q1 | q2 | q3] against one Q8_0 activation block → lanes [r0, r1, r2, r3 | r0, r1, r2, r3].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe Vector256<float> BlockQ8_0Group(byte* g, byte* x, float dx, Vector256<int> idx, Vector256<float> acc)
-    {
-        byte* w0 = g + 6, w1 = g + 38, w2 = g + 70, w3 = g + 102;   // w_r + 2 → row r's 32 quants
-        var n0 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w0 + 2))); var n1 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w1 + 2)));
-        var n2 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w2 + 2))); var n3 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w3 + 2)));
-        var sw = Avx2.PermuteVar8x32(F16x4Scaled(g).ToVector256Unsafe(), idx);
-        return PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x, sw * Vector256.Create(dx), acc);
-    }
-
     /// <summary>o[0..4) from lanes [r0, r1, r2, r3 | r0, r1, r2, r3].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe void Out0123(float* o, Vector256<float> a) => (a.GetLower() + a.GetUpper()).Store(o);
