@@ -6,6 +6,7 @@ namespace SharpSeek.Tensors;
 public static partial class Ops
 {
     /// <summary>gate[i] = gate[i]·σ(gate[i]) · up[i], in place on gate.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]   // the sigmoid scratch is written before it is read
     public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
     {
         if (gate.Length != up.Length) throw new ArgumentException($"SwiGlu lengths differ: {gate.Length} vs {up.Length}");
