@@ -56,8 +56,10 @@ public static partial class Quant
     };
 
     /// <summary>Fills the side arrays (layout in the file header) from n quantized activation rows at xq.</summary>
-    internal static unsafe void PrepareTiles(GgmlType t, byte* xq, int xBytes, int n, int cols, byte* side, bool interleaved = false)
+    internal static unsafe void PrepareTiles(GgmlType t, byte* xq, int xBytes, int n, int cols, byte* side, bool interleaved = false,
+        int i0 = 0, int i1 = -1)   // activation rows [i0, i1) of the n (default all)
     {
+        if (i1 < 0) i1 = n;
         if (t is GgmlType.Q8_0 or GgmlType.Q4_0)
         {
             int nb = cols / QK;
@@ -65,7 +67,7 @@ public static partial class Quant
             byte* xd = side + (long)n * nb * 4;
             int* c8 = (int*)(xd + (long)n * nb * 64);
             var eight = Vector256.Create((byte)8);
-            for (int i = 0; i < n; i++)
+            for (int i = i0; i < i1; i++)
             {
                 byte* x = xq + (long)i * xBytes;
                 for (long b = (long)i * nb, e = b + nb; b < e; b++, x += 34)
@@ -86,7 +88,7 @@ public static partial class Quant
         {
             int nb = cols / QK_K;
             float* mn = (float*)side;
-            for (int i = 0; i < n; i++)
+            for (int i = i0; i < i1; i++)
             {
                 byte* x = xq + (long)i * xBytes;
                 for (int b = 0; b < nb; b++, x += 292)

@@ -62,13 +62,20 @@ public static partial class Quant
         {
             byte* ps = (byte*)(((nint)ps0 + 63) & ~(nint)63);
             byte* xq = isFloat ? (byte*)px : ps;
-            if (!isFloat)
-                for (int i = 0; i < n; i++) QuantizeActivations(at, px + (long)i * cols, xq + (long)i * xBytes, cols);
             long work = (long)rows * cols * n;
             bool inline = pool == null || pool.Threads == 1 || work < 65536;
+            bool prepared = false;
+            if (!isFloat && !inline && n >= 16)   // prefill: rows quantized, and their tile records made, across the pool
+            {
+                var pj = new PrepareJob { At = at, Type = type, X = px, Xq = xq, Side = tiled ? ps + sideAt : null, XBytes = xBytes, Cols = cols, N = n, Interleaved = interleaved };
+                pool!.For(n, ref pj);
+                prepared = true;
+            }
+            else if (!isFloat)
+                for (int i = 0; i < n; i++) QuantizeActivations(at, px + (long)i * cols, xq + (long)i * xBytes, cols);
             if (tiled)
             {
-                PrepareTiles(type, xq, xBytes, n, cols, ps + sideAt, interleaved);
+                if (!prepared) PrepareTiles(type, xq, xBytes, n, cols, ps + sideAt, interleaved);
                 var job = new TiledJob
                 {
                     W = pw, X = xq, Side = ps + sideAt, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
@@ -144,6 +151,22 @@ public static partial class Quant
                         Tile(Type, W + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, Y + r0, Rows, Interleaved);
                 }
             }
+        }
+    }
+
+    /// <summary>Activation rows [start, end): quantized to the weights' activation type, then (tiled) their tile records.</summary>
+    unsafe struct PrepareJob : IParallelJob
+    {
+        public GgmlType At, Type;
+        public float* X;
+        public byte* Xq, Side;
+        public int XBytes, Cols, N;
+        public bool Interleaved;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int i = start; i < end; i++) QuantizeActivations(At, X + (long)i * Cols, Xq + (long)i * XBytes, Cols);
+            if (Side != null) PrepareTiles(Type, Xq, XBytes, N, Cols, Side, Interleaved, start, end);
         }
     }
 
