@@ -35,27 +35,32 @@ public static partial class Quant
     /// Q4_0/Q8_0 rows [rows, cols] → the interleaved layout (same size; the last rows % 4 rows plain). False (dst
     /// untouched) when a block scale is not finite (the kernels widen scales without Inf/NaN handling).
     /// </summary>
-    public static bool TryInterleave(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
+    public static unsafe bool TryInterleave(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
-        int bb = InterleavedBlockBytes(t), gb = TileW * bb;
+        int bb = InterleavedBlockBytes(t), gb = TileW * bb, q = bb - 2;
         long rowBytes = RowBytes(t, cols);
         if (src.Length != rows * rowBytes || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {rows * rowBytes} bytes; got {src.Length} → {dst.Length}");
         int nb = cols / QK;
-        for (long i = 0; i < src.Length; i += bb)
-            if ((BitConverter.ToUInt16(src.Slice((int)i, 2)) & 0x7C00) == 0x7C00) return false;
-        long grouped = (long)(rows / TileW) * TileW * rowBytes;
-        src[(int)grouped..].CopyTo(dst[(int)grouped..]);   // the plain tail
-        for (int g = 0; g < rows / TileW; g++)
-            for (int b = 0; b < nb; b++)
+        fixed (byte* ps = src, pd = dst)
+        {
+            for (long i = 0; i < src.Length; i += bb)
+                if ((*(ushort*)(ps + i) & 0x7C00) == 0x7C00) return false;
+            long grouped = (long)(rows / TileW) * TileW * rowBytes;
+            Buffer.MemoryCopy(ps + grouped, pd + grouped, src.Length - grouped, src.Length - grouped);   // the plain tail
+            for (int g = 0; g < rows / TileW; g++)
             {
-                var to = dst.Slice((int)(((long)g * nb + b) * gb), gb);
-                for (int r = 0; r < TileW; r++)
-                {
-                    var from = src.Slice((int)((g * TileW + r) * rowBytes + (long)b * bb), bb);
-                    from[..2].CopyTo(to[(2 * r)..]);
-                    from[2..].CopyTo(to[(2 * TileW + (bb - 2) * r)..]);
-                }
+                byte* rows0 = ps + (long)g * TileW * rowBytes;
+                byte* to = pd + (long)g * nb * gb;
+                for (int b = 0; b < nb; b++, to += gb)
+                    for (int r = 0; r < TileW; r++)
+                    {
+                        byte* from = rows0 + r * rowBytes + (long)b * bb;
+                        *(ushort*)(to + 2 * r) = *(ushort*)from;
+                        if (q == 16) Vector128.Store(Vector128.Load(from + 2), to + 2 * TileW + q * r);
+                        else Vector256.Store(Vector256.Load(from + 2), to + 2 * TileW + q * r);
+                    }
             }
+        }
         return true;
     }
 
