@@ -12,7 +12,7 @@ S() { dotnet src/SharpSeek.Cli/bin/Release/net10.0/sharpseek.dll "$@"; }
 # a crash leaves a minidump (all threads' stacks) under runs/r1 for the open GRPO access-violation bug (§7, run 2)
 export DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_DbgMiniDumpName="$PWD/runs/r1/crash-%p.dmp"
 R=runs/r1
-MAXTOK=900                                   # the longest cold-start completion is ~880 tokens (a Countdown-3 search that tries all three numbers)
+MAXTOK=720                                   # the longest cold-start completion is ~670 tokens (a Countdown-3 search that tries all three numbers)
 GRPO_MINUTES=${GRPO_MINUTES:-30}
 latest() { echo "$1/checkpoints/$(cat "$1/latest")"; }
 
