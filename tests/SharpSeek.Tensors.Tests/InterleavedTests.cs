@@ -69,10 +69,5 @@ public class InterleavedTests
         Assert.False(Quant.TryInterleave(GgmlType.Q4_0, w4, 4, 64, new byte[w4.Length]));
         Assert.Throws<ArgumentException>(() => Quant.TryInterleave(GgmlType.Q4_K, new byte[4 * 144], 4, 256, new byte[4 * 144]));
         Assert.Throws<ArgumentException>(() => Quant.MatMul(GgmlType.Q4_K, new byte[4 * 144], 4, 256, new float[256], 1, new float[4], null, KernelPath.V256, interleaved: true));
-        if (Quant.Interleaves(GgmlType.Q4_0, 1536))   // AVX2 machines: Q8_0 rows over 4096 columns are not worth it
-        {
-            Assert.True(Quant.Interleaves(GgmlType.Q4_0, 8960) && Quant.Interleaves(GgmlType.Q8_0, 4096));
-            Assert.False(Quant.Interleaves(GgmlType.Q8_0, 8960));
-        }
     }
 }

@@ -165,7 +165,7 @@ public sealed unsafe class GgufWeights : ITensorSource
     public WeightMatrix Projection(string hfName)
     {
         var m = Matrix(hfName);
-        if (!Interleave || !Quant.Interleaves(m.Type, m.Cols)) return m;
+        if (!Interleave || !Quant.Interleaves(m.Type)) return m;
         byte* to = Own(m.Bytes);
         if (!Quant.TryInterleave(m.Type, m.Data, m.Rows, m.Cols, new Span<byte>(to, checked((int)m.Bytes))))
         {
