@@ -3,6 +3,9 @@
 // like a real decode step), batched MatMul, GEMM GFLOP/s vs peak, and WorkerPool per-call overhead — each
 // against a baseline measured in the same run (the scalar reference kernel / naive GEMM).
 // usage: dotnet run -c Release --project bench/SharpSeek.Bench.Kernels [-- --quick] [--markdown FILE]
+//        ... -- --matmul [--types Q4_0,F16] [--shapes 1536x8960] [--n 1,128] [--compare] [--interleaved]
+//        ... -- --gemm   (f32 / bf16 / f16 B at prefill shapes, t1, against the FMA peak)
+//        ... -- --dots   (every Dot kernel on every SIMD path)
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
