@@ -400,7 +400,8 @@ static unsafe class Program
 
     // ---- GEMM ----
 
-    static void GemmBench(int m, int n, int k, bool bf16, WorkerPool[] pools, double[] peak)
+    /// <summary>A [m, k] and B [n, k] of smooth values, B also as bf16 bits.</summary>
+    static (float[] a, float[] b, ushort[] bh) GemmInputs(int m, int n, int k)
     {
         var a = new float[m * k];
         var b = new float[n * k];
@@ -408,6 +409,12 @@ static unsafe class Program
         for (int i = 0; i < b.Length; i++) b[i] = MathF.Cos(i) * 0.1f;
         var bh = new ushort[b.Length];
         Dtypes.F32ToBf16(b, bh);
+        return (a, b, bh);
+    }
+
+    static void GemmBench(int m, int n, int k, bool bf16, WorkerPool[] pools, double[] peak)
+    {
+        var (a, b, bh) = GemmInputs(m, n, k);
         var c = new float[m * n];
         double flops = 2.0 * m * n * k;
         var gf = new double[3];
@@ -428,6 +435,7 @@ static unsafe class Program
         Line($"GEMM {bt} {m}x{n}x{k}: t1 {gf[1]:F1} GFLOP/s, t2 {gf[2]:F1} GFLOP/s (t1 {100 * gf[1] / peak[1]:F0}% of 1-core peak) | naive t1 {refGf:F2} → {gf[1] / refGf:F0}×");
         Md.Add($"| {bt} | {m}×{n}×{k} | {gf[1]:F1} | {100 * gf[1] / peak[1]:F0}% | {gf[2]:F1} | {refGf:F2} | {gf[1] / refGf:F0}× |");
     }
+
     // ---- GEMM at prefill shapes, t1 CPU time: f32, bf16 and f16 B (f16 through Quant.MatMul, as F16 weights run) ----
 
     static void GemmTable()
@@ -437,12 +445,7 @@ static unsafe class Program
         Line($"t1 FMA peak {peak:F1} GFLOP/s");
         foreach (var (m, n, k) in new[] { (128, 1536, 1536), (128, 8960, 1536), (128, 1536, 8960), (512, 2048, 2048) })
         {
-            var a = new float[m * k];
-            var b = new float[n * k];
-            for (int i = 0; i < a.Length; i++) a[i] = MathF.Sin(i) * 0.1f;
-            for (int i = 0; i < b.Length; i++) b[i] = MathF.Cos(i) * 0.1f;
-            var bh = new ushort[b.Length];
-            Dtypes.F32ToBf16(b, bh);
+            var (a, b, bh) = GemmInputs(m, n, k);
             var bf16 = new byte[b.Length * 2];
             Dtypes.F32ToF16(b, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bf16.AsSpan()));
             var c = new float[m * n];

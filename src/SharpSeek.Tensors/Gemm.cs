@@ -15,7 +15,7 @@ public static class Gemm
     /// <summary>Element type of B.</summary>
     internal enum BType { F32, Bf16, F16 }
 
-    const int KC = 256;     // k block     // k block: an A micro-panel (6×256 f32 = 6 KB) stays in L1
+    const int KC = 256;     // k block: an A micro-panel (8×256 f32 = 8 KB) stays in L1
     const int NC = 128;     // column tile per task: a packed B tile (256×128 f32 = 128 KB) stays in L2
 
     /// <summary>C = A·Bᵀ (or C += A·Bᵀ). a: [m, k], b: [n, k], c: [m, n], all row-major f32.</summary>

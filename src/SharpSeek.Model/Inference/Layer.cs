@@ -20,7 +20,8 @@ public sealed partial class InferenceModel
         public abstract long WeightBytes { get; }
         /// <summary>Bytes one token's decode step reads (MoE: shared + gate + num_experts_per_tok experts).</summary>
         public virtual long ActiveBytes => WeightBytes;
-        public abstract void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y);
+        /// <summary>xn: [n, hidden] → y[0, n × hidden) (an array, so parallel bodies can write it).</summary>
+        public abstract void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, float[] y);
     }
 
     sealed class Layer(FastAttention attention, FastFeedForward ffn, float[] attnNorm, float[] ffnNorm)
@@ -45,12 +46,12 @@ public sealed partial class InferenceModel
             int n = rows.Length, d = m.D;
             var x = m.s.X.AsSpan(0, n * d);
             var xn = m.s.Xn.AsSpan(0, n * d);
-            var delta = m.s.Delta.AsSpan(0, n * d);
+            var delta = m.s.Delta.AsSpan(0, n * d);   // the attention's and the FFN's output
             for (int i = 0; i < n; i++) Ops.RmsNorm(x.Slice(i * d, d), attnNorm, m.Eps, xn.Slice(i * d, d));
             Attention.Forward(m, rows, layer, xn, delta);
             TensorPrimitives.Add(x, delta, x);
             for (int i = 0; i < n; i++) Ops.RmsNorm(x.Slice(i * d, d), ffnNorm, m.Eps, xn.Slice(i * d, d));
-            ffn.Forward(m, n, xn, delta);
+            ffn.Forward(m, n, xn, m.s.Delta);
             TensorPrimitives.Add(x, delta, x);
 
         }
@@ -65,7 +66,7 @@ public sealed partial class InferenceModel
         public int Hidden => hidden;
         public override long WeightBytes => gate.Bytes + up.Bytes + down.Bytes;
 
-        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y) => Run(m.Pool, n, xn, y, m.s.G, m.s.U);
+        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, float[] y) => Run(m.Pool, n, xn, y.AsSpan(0, n * dim), m.s.G, m.s.U);
 
         /// <summary>y [n, dim] = down(silu(gate·x) ⊙ up·x); gBuf, uBuf: scratch of at least n × hidden.</summary>
         public void Run(WorkerPool? pool, int n, ReadOnlySpan<float> x, Span<float> y, float[] gBuf, float[] uBuf)
@@ -111,8 +112,9 @@ public sealed partial class InferenceModel
         public override long WeightBytes => experts.Sum(e => e.WeightBytes) + (shared?.WeightBytes ?? 0) + gate.Weight.LongLength * 4;
         public override long ActiveBytes => topK * experts[0].WeightBytes + (shared?.WeightBytes ?? 0) + gate.Weight.LongLength * 4;
 
-        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, Span<float> y)
+        public override void Forward(InferenceModel m, int n, ReadOnlySpan<float> xn, float[] yBuf)
         {
+            var y = yBuf.AsSpan(0, n * m.D);
             var s = m.s;
             int d = m.D, k = topK;
             bool byExpert = m.Options.ExpertParallelMinRows > 0 && n >= m.Options.ExpertParallelMinRows && m.Pool.Threads > 1;
@@ -142,8 +144,6 @@ public sealed partial class InferenceModel
                 s.ExpertPos[j] = at;
             }
             // count[e] now holds the end of expert e's range; its start is count[e-1] (0 for e = 0)
-            int hidden = experts[0].Hidden;
-            var outs = byExpert ? Buffer(ref s.ExpertOut, (long)n * k * d) : default;
             if (byExpert)
             {
                 // prefill: whole experts in parallel (each single-threaded), largest first, claimed one at a time
@@ -156,23 +156,20 @@ public sealed partial class InferenceModel
                     for (; b > 0 && Size(s.ExpertCount, order[b - 1]) < Size(s.ExpertCount, e); b--) order[b] = order[b - 1];
                     order[b] = e;
                 }
-                outBuf = s.ExpertOut!; expertOrder = order; pos = s.ExpertPos; yOut = System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y), ref s.Delta[0]) ? s.Delta : null;
+                Buffer(ref s.ExpertOut, (long)n * k * d);
+                outBuf = s.ExpertOut!; expertOrder = order; pos = s.ExpertPos; yOut = yBuf;
                 m.Pool.For(experts.Length, runExperts, maxChunks: experts.Length);
-                if (yOut is not null) { m.Pool.For(n, combineRows); return; }
+                m.Pool.For(n, combineRows);
+                return;
             }
             for (int e = 0; e < experts.Length; e++)
             {
                 int begin = e == 0 ? 0 : count[e - 1], rowsE = count[e] - begin;
                 if (rowsE == 0) continue;
-                Span<float> de;
-                if (byExpert) de = outs.Slice(begin * d, rowsE * d);
-                else
-                {
-                    var xe = s.Xe.AsSpan(0, rowsE * d);
-                    for (int r = 0; r < rowsE; r++) xn.Slice(s.ExpertRows[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
-                    de = s.De.AsSpan(0, rowsE * d);
-                    experts[e].Run(m.Pool, rowsE, xe, de, s.Ge, s.Ue);
-                }
+                var xe = s.Xe.AsSpan(0, rowsE * d);
+                for (int r = 0; r < rowsE; r++) xn.Slice(s.ExpertRows[begin + r] * d, d).CopyTo(xe.Slice(r * d, d));
+                var de = s.De.AsSpan(0, rowsE * d);
+                experts[e].Run(m.Pool, rowsE, xe, de, s.Ge, s.Ue);
                 for (int r = 0; r < rowsE; r++)
                 {
                     int row = s.ExpertRows[begin + r];
@@ -204,7 +201,7 @@ public sealed partial class InferenceModel
         static int Size(int[] ends, int e) => ends[e] - (e == 0 ? 0 : ends[e - 1]);
 
         int[] expertOrder = [], pos = [];
-        float[]? yOut;
+        float[] yOut = [];
         Action<int, int>? combineRowsBody;
         Action<int, int> combineRows => combineRowsBody ??= CombineRows;
 
