@@ -3,7 +3,7 @@
 // like a real decode step), batched MatMul, GEMM GFLOP/s vs peak, and WorkerPool per-call overhead — each
 // against a baseline measured in the same run (the scalar reference kernel / naive GEMM).
 // usage: dotnet run -c Release --project bench/SharpSeek.Bench.Kernels [-- --quick] [--markdown FILE]
-//        ... -- --matmul [--types Q4_0,F16] [--shapes 1536x8960] [--n 1,128] [--compare] [--interleaved]
+//        ... -- --matmul [--types Q4_0,F16] [--shapes 1536x8960] [--n 1,128] [--compare] [--interleaved] [--threads 2]
 //        ... -- --gemm   (f32 / bf16 / f16 B at prefill shapes, t1, against the FMA peak)
 //        ... -- --dots   (every Dot kernel on every SIMD path)
 using System.Diagnostics;
@@ -361,6 +361,10 @@ static unsafe class Program
         var shapes = at >= 0 ? args[at + 1].Split(',').Select(v => (int.Parse(v.Split('x')[0]), int.Parse(v.Split('x')[1]))).ToArray()
             : new[] { (1536, 8960), (4096, 4096) };
         bool compare = args.Contains("--compare");
+        at = Array.IndexOf(args, "--threads");
+        int threads = at >= 0 ? int.Parse(args[at + 1]) : 1;
+        using var pool = threads > 1 ? new WorkerPool(threads) : null;   // t > 1: wall clock
+        string tn = $"t{threads}";
         if (args.Contains("--multirow")) Quant.MultiRowDecode = true;
         if (args.Contains("--rowdecode")) Quant.MultiRowDecode = false;
         Md.Add("| type | rows×cols | n | t1 GFLOP/s | t1 GB/s of weights | " + (compare ? "one Dot per pair t1 GFLOP/s | speed-up |" : ""));
@@ -375,7 +379,7 @@ static unsafe class Program
                     var y = new float[n * rows];
                     int next = 0;
                     double flops = 2.0 * rows * cols * n;
-                    double s = Time(() => { Quant.MatMul(t, w[next], rows, cols, x, n, y, null); next = (next + 1) % w.Length; }, n > 1 ? 0.6 : 0.25, 3, cpuTime: true);
+                    double s = Time(() => { Quant.MatMul(t, w[next], rows, cols, x, n, y, pool); next = (next + 1) % w.Length; }, n > 1 ? 0.6 : 0.25, 3, cpuTime: pool == null);
                     string extra = "";
                     if (compare)
                     {
@@ -387,10 +391,10 @@ static unsafe class Program
                     if (args.Contains("--interleaved") && t is GgmlType.Q4_0 or GgmlType.Q8_0)   // the load-time 4-row layout, timed right after the plain one
                     {
                         var wi = w.Select(p => { var q = new byte[p.Length]; Quant.TryInterleave(t, p, rows, cols, q); return q; }).ToArray();
-                        double si = Time(() => { Quant.MatMulInterleaved(t, wi[next], rows, cols, x, n, y, null); next = (next + 1) % wi.Length; }, n > 1 ? 0.6 : 0.25, 3, cpuTime: true);
+                        double si = Time(() => { Quant.MatMulInterleaved(t, wi[next], rows, cols, x, n, y, pool); next = (next + 1) % wi.Length; }, n > 1 ? 0.6 : 0.25, 3, cpuTime: pool == null);
                         extra += $" interleaved {flops / si / 1e9:F1} GFLOP/s, {bytes / si / 1e9:F1} GB/s ({s / si:F2}×)";
                     }
-                    Line($"MatMul {t,-5} {rows}x{cols} n={n}: t1 {flops / s / 1e9:F1} GFLOP/s, {bytes / s / 1e9:F1} GB/s{extra}");
+                    Line($"MatMul {t,-5} {rows}x{cols} n={n}: {tn} {flops / s / 1e9:F1} GFLOP/s, {bytes / s / 1e9:F1} GB/s{extra}");
                     Md.Add($"| {t} | {rows}×{cols} | {n} | {flops / s / 1e9:F1} | {bytes / s / 1e9:F1} |{extra}");
                 }
             }

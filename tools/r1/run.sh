@@ -4,14 +4,17 @@
 # the embedded model. Every stage resumes when rerun. Outputs under runs/r1 (git-ignored).
 #   bash tools/r1/run.sh            # everything
 #   bash tools/r1/run.sh "grpo evaluate"   # some stages (the list at the bottom)
+#   R=runs/r1-v5 PRETRAIN_CONFIG=tools/r1/pretrain-large.json bash tools/r1/run.sh "pretrain coldstart grpo evaluate"
+#     # run 5: the larger model on runs/r1's data (link runs/r1-v5/data and tokenizer to runs/r1's first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-mkdir -p runs/r1
 dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
 S() { dotnet src/SharpSeek.Cli/bin/Release/net10.0/sharpseek.dll "$@"; }
-# a crash leaves a minidump (all threads' stacks) under runs/r1 for the open GRPO access-violation bug (§7, run 2)
-export DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_DbgMiniDumpName="$PWD/runs/r1/crash-%p.dmp"
-R=runs/r1
+R=${R:-runs/r1}
+PRETRAIN_CONFIG=${PRETRAIN_CONFIG:-tools/r1/pretrain.json}   # its out_dir must be $R/pretrain
+mkdir -p "$R"
+# a crash leaves a minidump (all threads' stacks) under $R for the open GRPO access-violation bug (§7, run 2)
+export DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_DbgMiniDumpName="$PWD/$R/crash-%p.dmp"
 MAXTOK=720                                   # the longest cold-start completion is ~670 tokens (a Countdown-3 search that tries all three numbers)
 GRPO_MINUTES=${GRPO_MINUTES:-30}
 latest() { echo "$1/checkpoints/$(cat "$1/latest")"; }
@@ -23,7 +26,7 @@ data() {
   S data --tokenizer $R/tokenizer --out $R/pretrain-shards $R/data/pretrain.jsonl
 }
 pretrain() {
-  S train --config tools/r1/pretrain.json --plain          # 18.4M of the 29.2M tokens
+  S train --config "$PRETRAIN_CONFIG" --plain          # 18.4M of the 29.2M tokens
 }
 pretrain_student() {
   S train --config tools/r1/pretrain-student.json --plain  # the smaller distillation student, 12.3M tokens
