@@ -120,6 +120,10 @@ public class RecipeCliTests
             Assert.Equal(1, code);
             Assert.Contains("unknown task 'chess'", err);
 
+            (code, _, err) = Run("grpo", "--model", Tiny, "--out", Path.Combine(dir, "g"), "--top-p", "0");
+            Assert.Equal(1, code);
+            Assert.Contains("TopP is 0", err);
+
             // a checkpoint that does not match its config
             string wrong = Path.Combine(dir, "wrong");
             Directory.CreateDirectory(wrong);

@@ -23,6 +23,11 @@ public static class GrpoVerb
         var epsHigh = new Option<double?>("--epsilon-high") { Description = "upper clip (DAPO 0.28); default = --epsilon" };
         var loss = new Option<LossType>("--loss") { Description = "SequenceMean (paper), Token (DAPO), DrGrpo", DefaultValueFactory = _ => LossType.SequenceMean };
         var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 1.0f };
+        var topP = new Option<float>("--top-p") { Description = "rollout nucleus mass (1 = off, as in TRL)", DefaultValueFactory = _ => 1.0f };
+        var scaleRewards = new Option<AdvantageScaling>("--scale-rewards") { Description = "advantage ÷ std of the Group (paper), of the Batch, or None (Dr. GRPO)", DefaultValueFactory = _ => AdvantageScaling.Group };
+        var maxGradNorm = new Option<double>("--max-grad-norm") { DefaultValueFactory = _ => 1.0 };
+        var maskTruncated = new Option<bool>("--mask-truncated") { Description = "drop truncated completions from the loss (DAPO)" };
+        var skipFlat = new Option<bool>("--skip-zero-variance") { Description = "skip groups whose rewards are all equal (no signal; a cheap form of DAPO's dynamic sampling)" };
         var maxTokens = new Option<int>("--max-tokens") { Description = "max completion length", DefaultValueFactory = _ => 256 };
         var rewards = new Option<string>("--rewards") { Description = "weighted reward terms, e.g. accuracy=1,format=0.1,overlong=0.5", DefaultValueFactory = _ => "accuracy=1,format=0.1" };
         var evalEvery = new Option<int>("--eval-every") { DefaultValueFactory = _ => 20 };
@@ -31,7 +36,10 @@ public static class GrpoVerb
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
         var restart = new Option<bool>("--restart") { Description = "ignore <out>/latest and start over" };
         var cmd = new Command("grpo", "Reinforcement learning with GRPO and rule rewards on verifiable tasks (R1).")
-        { model, output, tasks, steps, minutes, group, prompts, iterations, lr, beta, eps, epsHigh, loss, temperature, maxTokens, rewards, evalEvery, evalN, evalK, seed, restart };
+        {
+            model, output, tasks, steps, minutes, group, prompts, iterations, lr, beta, eps, epsHigh, loss, temperature, topP, maxTokens, rewards,
+            scaleRewards, maxGradNorm, maskTruncated, skipFlat, evalEvery, evalN, evalK, seed, restart,
+        };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var init = PolicyCheckpoint.Open(parse.GetValue(model)!);
@@ -40,7 +48,9 @@ public static class GrpoVerb
             {
                 GroupSize = parse.GetValue(group), PromptsPerStep = parse.GetValue(prompts), Iterations = parse.GetValue(iterations),
                 LearningRate = parse.GetValue(lr), Beta = parse.GetValue(beta), Epsilon = parse.GetValue(eps), EpsilonHigh = parse.GetValue(epsHigh),
-                LossType = parse.GetValue(loss), Temperature = parse.GetValue(temperature), MaxCompletionLength = max, Seed = parse.GetValue(seed),
+                LossType = parse.GetValue(loss), Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), MaxCompletionLength = max,
+                ScaleRewards = parse.GetValue(scaleRewards), MaxGradNorm = parse.GetValue(maxGradNorm), MaskTruncatedCompletions = parse.GetValue(maskTruncated),
+                SkipZeroVarianceGroups = parse.GetValue(skipFlat), Seed = parse.GetValue(seed),
             };
             var options = new GrpoRunOptions
             {
