@@ -186,6 +186,48 @@ public class TaskTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Lookup_candidates_are_half_needed_half_near_misses_and_the_trace_decides_each()
+    {
+        int yes = 0, no = 0, nearMiss = 0;
+        var task = new LookupTask();
+        foreach (var p in task.Generate(Split.Pretrain, 2000, 3).Cast<LookupProblem>())
+        {
+            Assert.InRange(p.Needed.Count, 1, 4);
+            Assert.InRange(p.Values.Count, 3, 6);
+            Assert.All(p.Needed, v => Assert.InRange(v, 1, 200));
+            Assert.All(p.Values, v => Assert.InRange(v, 0, 200));
+            Assert.Equal(p.Values.Count, p.Values.Distinct().Count());
+            var lines = task.Think(p, new DetRandom(1)).Reasoning.Split('\n');
+            Assert.Equal(p.Values.Count + 1, lines.Length);
+            for (int i = 0; i < p.Values.Count; i++)
+            {
+                bool hit = p.Needed.Contains(p.Values[i]);
+                Assert.Equal($"so {p.Values[i]}. Needed {string.Join(", ", p.Needed)}? {(hit ? "Yes" : "No")}.", lines[i]);
+                if (hit) yes++; else no++;
+                // a miss that shares digits with a need: reversed, a digit more or less in front, ±1, ±10
+                if (!hit && p.Needed.Any(n => Math.Abs(n - p.Values[i]) is 1 or 10 or 100 || n.ToString().Reverse().SequenceEqual(p.Values[i].ToString())
+                                              || n.ToString().EndsWith(p.Values[i].ToString()) || p.Values[i].ToString().EndsWith(n.ToString()))) nearMiss++;
+            }
+            Assert.Equal($"So needed: {p.Answer}.", lines[^1]);
+        }
+        Assert.InRange(yes / (double)(yes + no), 0.3, 0.6);
+        Assert.True(nearMiss > no / 2, $"{nearMiss} of {no} misses are near misses");
+
+        var q = new LookupProblem([19, 57, 2], [91, 19, 2, 119]);
+        Assert.Equal("Needed 19, 57, 2. Which of 91, 19, 2, 119 are needed?", q.Prompt);
+        Assert.Equal("19, 2", q.Answer);
+        Assert.True(q.Check("19, 2"));
+        Assert.True(q.Check("19,2."));
+        Assert.False(q.Check("2, 19"));
+        Assert.False(q.Check("19"));
+        Assert.False(q.Check("none"));
+        var none = new LookupProblem([26], [62, 126, 27]);
+        Assert.Equal("none", none.Answer);
+        Assert.True(none.Check("None"));
+        Assert.False(none.Check("26"));
+    }
+
+    [Fact]
     public void Evaluate_problems_follow_precedence()
     {
         foreach (var p in new EvaluateTask().Generate(Split.Test, 300, 4).Cast<EvaluateProblem>())

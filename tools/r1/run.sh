@@ -5,7 +5,7 @@
 #   bash tools/r1/run.sh            # everything
 #   bash tools/r1/run.sh "grpo evaluate"   # some stages (the list at the bottom)
 #   R=runs/r1-v5 PRETRAIN_CONFIG=tools/r1/pretrain-large.json bash tools/r1/run.sh "pretrain coldstart grpo evaluate"
-#     # run 5: the larger model on runs/r1's data (link runs/r1-v5/data and tokenizer to runs/r1's first)
+#     # run 5: the larger model on run 3's data (runs/r1-v5/data and tokenizer link to runs/r1-v3's)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
@@ -15,12 +15,12 @@ PRETRAIN_CONFIG=${PRETRAIN_CONFIG:-tools/r1/pretrain.json}   # its out_dir must 
 mkdir -p "$R"
 # a crash leaves a minidump (all threads' stacks) under $R for the open GRPO access-violation bug (§7, run 2)
 export DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_DbgMiniDumpName="$PWD/$R/crash-%p.dmp"
-MAXTOK=720                                   # the longest cold-start completion is ~670 tokens (a Countdown-3 search that tries all three numbers)
+MAXTOK=900                                   # the longest cold-start completion is ~880 tokens (a Countdown-3 search that tries all three numbers)
 GRPO_MINUTES=${GRPO_MINUTES:-30}
 latest() { echo "$1/checkpoints/$(cat "$1/latest")"; }
 
 data() {
-  S r1-data --out $R/data --pretrain arithmetic=80000,countdown3=60000,countdown4=10000,linear=10000,evaluate=10000 --cold-start-per-task 100
+  S r1-data --out $R/data --pretrain arithmetic=80000,countdown3=60000,countdown4=10000,linear=10000,evaluate=10000,lookup=60000 --cold-start-per-task 100
   S tokenizer train --input $R/data/tokenizer_corpus.txt --vocab-size 640 --out $R/tokenizer --individual-digits \
     --special-tokens "<｜begin▁of▁sentence｜>" "<｜end▁of▁sentence｜>" "<｜▁pad▁｜>" "<｜User｜>" "<｜Assistant｜>" "<think>" "</think>" "<answer>" "</answer>"
   S data --tokenizer $R/tokenizer --out $R/pretrain-shards $R/data/pretrain.jsonl
@@ -59,7 +59,7 @@ student_grpo() {   # GRPO on the student alone, for the distillation's wall-cloc
 }
 evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
   for m in coldstart grpo sft-more distill/sft student-coldstart student-grpo; do
-    for t in arithmetic countdown3 countdown4 linear evaluate; do
+    for t in arithmetic countdown3 countdown4 linear evaluate lookup; do
       [ -e $R/$m/latest ] || continue
       echo "$m $t $(S eval --model "$(latest $R/$m)" --task $t --n 100 --k 4 --max-tokens $MAXTOK --greedy --json)"
     done

@@ -9,7 +9,7 @@ namespace SharpSeek.Cli.Verbs;
 
 public static class R1DataVerb
 {
-    public static readonly string[] DefaultTasks = ["arithmetic", "countdown3", "countdown4", "linear", "evaluate"];
+    public static readonly string[] DefaultTasks = ["arithmetic", "countdown3", "countdown4", "linear", "evaluate", "lookup"];
 
     public static Command Create()
     {

@@ -10,6 +10,7 @@ public static class TaskRegistry
         ["countdown4"] = () => new CountdownTask(4),
         ["linear"] = () => new LinearTask(),
         ["evaluate"] = () => new EvaluateTask(),
+        ["lookup"] = () => new LookupTask(),
     };
 
     public static IReadOnlyList<string> Names => [.. Factories.Keys];
