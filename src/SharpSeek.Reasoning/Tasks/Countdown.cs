@@ -239,9 +239,9 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
     /// sum, difference, product and quotient is worked out column by column (<see cref="Columns"/>). For each number z
     /// in turn as the last one used: what the other pair must make (? + z needs T − z, z − ? needs z − T, ? − z needs
     /// T + z, ? * z needs T / z, ? / z needs T · z, z / ? needs z / T, where whole and ≤ 200), then what the pair makes
-    /// (sum, difference, product ≤ 200, exact quotient), each followed by the needed values and Yes/No, until one is
-    /// needed (the target restated with each z and the needs beside each value keep every comparison local; run 3's
-    /// model mostly failed by matching values against needs computed lines above). Covers 99.7 % of reachable
+    /// (sum, difference, product ≤ 200, exact quotient), each compared with every need digit by digit
+    /// (<see cref="CompareDigits"/>) until one is the same (run 3's and run 4's models decided "needed" by the
+    /// value's place in the search instead of by the numbers). Covers 99.7 % of reachable
     /// 3-number problems; null for the rest (the caller falls back to the narrative).
     /// </summary>
     internal static Trace? SearchLast(CountdownProblem p)
@@ -273,23 +273,39 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
             if (x * y <= Small) makes.Add((x, '*', y));
             if (lo > 1 && hi % lo == 0) makes.Add((hi, '/', lo));
             sb.Append($"From {x}, {y}:\n");
-            string list = string.Join(", ", needed.Select(n => n.Value));
             foreach (var m in makes)
             {
                 var (work, value) = Columns.Work(m.A, m.Op, m.B);
-                sb.Append(work).Append($". Needed {list}? ");   // the needs restated beside the value: a local comparison
+                sb.Append(work).Append(".\n");
                 foreach (var n in needed)
                 {
+                    sb.Append(CompareDigits(value, n.Value)).Append('\n');
                     if (n.Value != value) continue;
                     string expr = n.Form.Replace("?", $"({m.A} {m.Op} {m.B})");
                     if (!Countdown.Verify(p.Numbers, t, expr).Correct) continue;   // e.g. z / (x − y) with x − y = 0
-                    sb.Append($"Yes.\nSo {expr} = {t}.");
+                    sb.Append($"So {expr} = {t}.");
                     return new Trace(sb.ToString(), expr);
                 }
-                sb.Append("No.\n");
             }
             sb.Append("None is needed.\n");
         }
         return null;
+    }
+
+    /// <summary>
+    /// "091 vs 019: 0=0, 9!=1, no." / "055 vs 055: 0=0, 5=5, 5=5, same.": both numbers written with 3 digits and
+    /// compared from the left until two digits differ — each step reads two digits at a fixed distance, the kind of
+    /// step the tiny model learns (a one-token "is it among the needs?" it does not; R1-RECIPE §7, run 6).
+    /// </summary>
+    internal static string CompareDigits(long a, long b)
+    {
+        string x = a.ToString("000"), y = b.ToString("000");
+        var steps = new List<string>();
+        for (int i = 0; i < x.Length; i++)
+        {
+            steps.Add(x[i] == y[i] ? $"{x[i]}={y[i]}" : $"{x[i]}!={y[i]}");
+            if (x[i] != y[i]) break;
+        }
+        return $"{x} vs {y}: {string.Join(", ", steps)}, {(x == y ? "same" : "no")}.";
     }
 }
