@@ -185,8 +185,17 @@ public class TaskTests(ITestOutputHelper output)
         Assert.Equal("-x - 4 = 1", LinearProblem.Equation(-1, -4, 1));
     }
 
+    [Theory]
+    [InlineData(91, 19, "091 vs 019: 0=0, 9!=1, no.")]
+    [InlineData(55, 55, "055 vs 055: 0=0, 5=5, 5=5, same.")]
+    [InlineData(0, 200, "000 vs 200: 0!=2, no.")]
+    [InlineData(200, 201, "200 vs 201: 2=2, 0=0, 0!=1, no.")]
+    [InlineData(7, 7, "007 vs 007: 0=0, 0=0, 7=7, same.")]
+    public void Compare_digits_from_the_left_until_two_differ(long a, long b, string expected) =>
+        Assert.Equal(expected, CountdownTask.CompareDigits(a, b));
+
     [Fact]
-    public void Lookup_candidates_are_half_needed_half_near_misses_and_the_trace_decides_each()
+    public void Lookup_candidates_are_half_needed_half_near_misses_and_the_trace_compares_each_with_every_need()
     {
         int yes = 0, no = 0, nearMiss = 0;
         var task = new LookupTask();
@@ -198,11 +207,15 @@ public class TaskTests(ITestOutputHelper output)
             Assert.All(p.Values, v => Assert.InRange(v, 0, 200));
             Assert.Equal(p.Values.Count, p.Values.Distinct().Count());
             var lines = task.Think(p, new DetRandom(1)).Reasoning.Split('\n');
-            Assert.Equal(p.Values.Count + 1, lines.Length);
+            Assert.Equal(p.Values.Count * (p.Needed.Count + 2) + 1, lines.Length);
             for (int i = 0; i < p.Values.Count; i++)
             {
                 bool hit = p.Needed.Contains(p.Values[i]);
-                Assert.Equal($"so {p.Values[i]}. Needed {string.Join(", ", p.Needed)}? {(hit ? "Yes" : "No")}.", lines[i]);
+                int at = i * (p.Needed.Count + 2);
+                Assert.Equal($"so {p.Values[i]}. Needed {string.Join(", ", p.Needed)}?", lines[at]);
+                for (int k = 0; k < p.Needed.Count; k++)
+                    Assert.EndsWith(p.Values[i] == p.Needed[k] ? ", same." : ", no.", lines[at + 1 + k]);
+                Assert.Equal(hit ? "Yes." : "No.", lines[at + p.Needed.Count + 1]);
                 if (hit) yes++; else no++;
                 // a miss that shares digits with a need: reversed, a digit more or less in front, ±1, ±10
                 if (!hit && p.Needed.Any(n => Math.Abs(n - p.Values[i]) is 1 or 10 or 100 || n.ToString().Reverse().SequenceEqual(p.Values[i].ToString())

@@ -2,7 +2,9 @@
 // every value of the pair (`so 91. Needed 19, 57, 2? No.`), practised on its own. Run 4's model answered that Yes/No
 // from the line's position instead of from the numbers (R1-RECIPE §7), so half the candidates are in the list and the
 // others are near misses: the digits reversed, a digit added or dropped in front, ±1, ±10, another need's neighbour.
-// Numbers stay in [0, 200] like the search's. The trace writes one decision per candidate in the search's own words.
+// Numbers stay in [0, 200] like the search's. The trace decides each candidate by comparing it with every need digit
+// by digit (`162 vs 126: 1=1, 6!=2, no.`, as the Countdown-3 search does since run 7): run 6 wrote the one-token
+// decision (`so 162. Needed 26, 126? No.`), which the model did not learn (R1-RECIPE §7).
 using System.Text;
 
 namespace SharpSeek.Reasoning.Tasks;
@@ -74,7 +76,12 @@ public sealed class LookupTask(int maxValue = 200) : ReasoningTask
         var p = (LookupProblem)problem;
         string list = string.Join(", ", p.Needed);
         var sb = new StringBuilder();
-        foreach (int v in p.Values) sb.Append($"so {v}. Needed {list}? {(p.Needed.Contains(v) ? "Yes" : "No")}.\n");
+        foreach (int v in p.Values)
+        {
+            sb.Append($"so {v}. Needed {list}?\n");
+            foreach (int n in p.Needed) sb.Append(CountdownTask.CompareDigits(v, n)).Append('\n');
+            sb.Append(p.Needed.Contains(v) ? "Yes.\n" : "No.\n");
+        }
         sb.Append($"So needed: {p.Answer}.");
         return new Trace(sb.ToString(), p.Answer);
     }
