@@ -1,7 +1,7 @@
 // Lookup: which of some values are in a short list of needed numbers — the decision a Countdown-3 search makes after
 // every value of the pair (`so 91. Needed 19, 57, 2? No.`), practised on its own. Run 4's model answered that Yes/No
 // from the line's position instead of from the numbers (R1-RECIPE §7), so half the candidates are in the list and the
-// others are near misses: the digits reversed, a digit added or dropped in front, ±1, ±10, another need's neighbour.
+// others mostly near misses: the digits reversed or rotated, a digit added or dropped in front, ±1, ±10 (or any number).
 // Numbers stay in [0, 200] like the search's. The trace decides each candidate by comparing it with every need digit
 // by digit (`162 vs 126: 1=1, 6!=2, no.`, as the Countdown-3 search does since run 7): run 6 wrote the one-token
 // decision (`so 162. Needed 26, 126? No.`), which the model did not learn (R1-RECIPE §7).
@@ -52,7 +52,7 @@ public sealed class LookupTask(int maxValue = 200) : ReasoningTask
         return new LookupProblem(needed, values);
     }
 
-    // a number of 1–3 digits, each length about as likely (Countdown's needs and values are mostly 2 digits)
+    // a number of 1–3 digits: 2 digits half the time, 1 or 3 a quarter each (Countdown's needs and values are mostly 2 digits)
     int Number(DetRandom rng) => rng.Next(0, 3) switch { 0 => rng.Next(0, 9), 3 => rng.Next(100, maxValue), _ => rng.Next(10, 99) };
 
     int NearMiss(int n, DetRandom rng)
