@@ -140,24 +140,30 @@ public sealed class Scheduler : IDisposable
     /// Queues a request. Throws ParameterException / ContextLengthException for a bad request and
     /// EngineBusyException when the queue is full; otherwise the handle streams the result.
     /// </summary>
-    public GenerationHandle Submit(GenerationRequest request)
+    public GenerationHandle Submit(GenerationRequest request) => SubmitAll([request])[0];
+
+    /// <summary>
+    /// Queues several requests at once (the choices of one API call): all are validated first, then all
+    /// are queued under one lock — admitted in the same step when slots allow — or none is.
+    /// </summary>
+    public GenerationHandle[] SubmitAll(IReadOnlyList<GenerationRequest> requests)
     {
-        Validate(request);
-        var handle = new GenerationHandle(request);
+        foreach (var r in requests) Validate(r);
+        var handles = requests.Select(r => new GenerationHandle(r)).ToArray();
         lock (gate)
         {
             if (stopping) throw new ObjectDisposedException(nameof(Scheduler));
             // a free slot admits at the next step; only requests beyond the free slots count as queued
             int free = options.MaxBatch - active.Count;
-            if (waiting.Count - Math.Max(free, 0) >= options.MaxQueue)
+            if (waiting.Count + handles.Length - Math.Max(free, 0) > options.MaxQueue)
             {
-                Metrics.Rejected.Add(1);
+                Metrics.Rejected.Add(handles.Length);
                 throw new EngineBusyException($"the server is busy: {active.Count} requests running and {waiting.Count} waiting (queue limit {options.MaxQueue}); retry shortly");
             }
-            waiting.Enqueue(handle);
+            foreach (var h in handles) waiting.Enqueue(h);
             Monitor.Pulse(gate);
         }
-        return handle;
+        return handles;
     }
 
     public void Validate(GenerationRequest r)

@@ -190,6 +190,7 @@ public sealed class ServingModel : IDisposable
         requested ?? Math.Max(1, Math.Min(Options.DefaultMaxTokens, ContextLength - promptTokens));
 
     public GenerationHandle Submit(GenerationRequest request) => Scheduler.Submit(request);
+    public GenerationHandle[] SubmitAll(IReadOnlyList<GenerationRequest> requests) => Scheduler.SubmitAll(requests);
 
     public void Dispose()
     {

@@ -235,15 +235,13 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
 
     GenerationHandle[] SubmitAll(ServingModel model, int count, CancellationTokenSource cts, Func<int, GenerationRequest> make)
     {
-        var handles = new GenerationHandle[count];
         try
         {
-            for (int i = 0; i < count; i++) handles[i] = model.Submit(make(i));
-            return handles;
+            return model.SubmitAll([.. Enumerable.Range(0, count).Select(make)]);   // all choices queued together, or none
         }
         catch (Exception e)
         {
-            cts.Cancel();                                   // frees whatever was already queued
+            cts.Cancel();
             throw e switch
             {
                 ContextLengthException c => ApiException.BadRequest(c.Message, c.Param, "context_length_exceeded"),

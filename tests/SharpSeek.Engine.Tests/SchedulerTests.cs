@@ -138,6 +138,26 @@ public class SchedulerTests
     }
 
     [Fact]
+    public async Task SubmitAllQueuesEveryRequestOrNone()
+    {
+        var fake = new ScriptedModel(TestModels.Tokenizer.VocabSize, [TestModels.Ids("ha", eos: false)[0]]) { StepDelay = TimeSpan.FromMilliseconds(2) };
+        using var m = new ServingModel("s", fake, TestModels.Tokenizer, new DeepSeekR1Format(), [TestModels.Eos],
+            new EngineOptions { Scheduler = new SchedulerOptions { MaxBatch = 1, MaxQueue = 2, ContextLength = 4096 } });
+        using var cts = new CancellationTokenSource();
+        var running = m.Submit(Req(m, max: 3000, ct: cts.Token));
+        while (m.Scheduler.ActiveCount == 0) await Task.Delay(1);
+        Assert.Throws<EngineBusyException>(() => m.SubmitAll([Req(m, max: 2), Req(m, max: 2), Req(m, max: 2)]));
+        Assert.Equal(0, m.Scheduler.QueueDepth);                       // none of the three was queued
+        Assert.Throws<ParameterException>(() => m.SubmitAll([Req(m, max: 2), Req(m, max: 0)]));
+        Assert.Equal(0, m.Scheduler.QueueDepth);                       // a bad request refuses its batchmates too
+        var pair = m.SubmitAll([Req(m, max: 2), Req(m, max: 2)]);
+        Assert.Equal(2, m.Scheduler.QueueDepth);
+        cts.Cancel();
+        foreach (var h in pair) Assert.Equal(FinishReason.Length, (await h.CompleteAsync()).Finish);
+        Assert.Equal(FinishReason.Cancelled, (await running.CompleteAsync()).Finish);
+    }
+
+    [Fact]
     public void ContextLengthIsEnforced()
     {
         using var m = TestModels.Scripted(TestModels.R1Script, new SchedulerOptions { ContextLength = 64 });
@@ -160,13 +180,13 @@ public class SchedulerTests
         var transformer = Transformer.Load(TestModels.ChatTinyDir, new LoadOptions { LoadMtp = false });
         var prompts = new[] { "Hello!", "What is the capital of France?", "2+2", "Tell me a story." };
         var reqs = prompts.Select(p => Req(m, p, max: 12)).ToArray();
-        var results = await Task.WhenAll(reqs.Select(r => m.Submit(r).CompleteAsync()));   // decoded together
+        var results = await Task.WhenAll(m.SubmitAll(reqs).Select(h => h.CompleteAsync()));   // admitted in one step
         for (int i = 0; i < prompts.Length; i++)
         {
             var oracle = Generator.Generate(transformer, reqs[i].Prompt, 12, new SamplingOptions { Temperature = 0 }, new HashSet<int> { TestModels.Eos }).ToList();
             Assert.Equal(oracle, results[i].Tokens);
         }
-        // sequences shared decode steps (how many, and for how long, depends on admission timing and on EOS)
+        // sequences shared decode steps (for how long depends on EOS)
         Assert.True(m.Scheduler.Stats.MaxDecodeBatch >= 2, $"max decode batch {m.Scheduler.Stats.MaxDecodeBatch}");
     }
 
