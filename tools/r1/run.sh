@@ -26,7 +26,7 @@ data() {
   S data --tokenizer $R/tokenizer --out $R/pretrain-shards $R/data/pretrain.jsonl
 }
 pretrain() {
-  S train --config "$PRETRAIN_CONFIG" --plain          # 18.4M of the 29.2M tokens
+  S train --config "$PRETRAIN_CONFIG" --plain          # 20.5M of the 62.9M tokens
 }
 pretrain_student() {
   S train --config tools/r1/pretrain-student.json --plain  # the smaller distillation student, 12.3M tokens
