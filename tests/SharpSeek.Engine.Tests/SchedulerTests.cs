@@ -121,15 +121,23 @@ public class SchedulerTests
         Assert.Equal(FinishReason.Cancelled, cancelled.Finish);
     }
 
+    /// <summary>A one-slot model whose slot is taken by a long request (cancel cts to end it).</summary>
+    static async Task<(ServingModel Model, GenerationHandle Running)> OneSlotTaken(int maxQueue, CancellationToken ct)
+    {
+        var fake = new ScriptedModel(TestModels.Tokenizer.VocabSize, [TestModels.Ids("ha", eos: false)[0]]) { StepDelay = TimeSpan.FromMilliseconds(2) };
+        var m = new ServingModel("s", fake, TestModels.Tokenizer, new DeepSeekR1Format(), [TestModels.Eos],
+            new EngineOptions { Scheduler = new SchedulerOptions { MaxBatch = 1, MaxQueue = maxQueue, ContextLength = 4096 } });
+        var running = m.Submit(Req(m, max: 3000, ct: ct));
+        while (m.Scheduler.ActiveCount == 0) await Task.Delay(1);
+        return (m, running);
+    }
+
     [Fact]
     public async Task AFullQueueRefusesWithEngineBusy()
     {
-        var fake = new ScriptedModel(TestModels.Tokenizer.VocabSize, [TestModels.Ids("ha", eos: false)[0]]) { StepDelay = TimeSpan.FromMilliseconds(2) };
-        using var m = new ServingModel("s", fake, TestModels.Tokenizer, new DeepSeekR1Format(), [TestModels.Eos],
-            new EngineOptions { Scheduler = new SchedulerOptions { MaxBatch = 1, MaxQueue = 1, ContextLength = 4096 } });
         using var cts = new CancellationTokenSource();
-        var running = m.Submit(Req(m, max: 3000, ct: cts.Token));
-        while (m.Scheduler.ActiveCount == 0) await Task.Delay(1);
+        var (m, running) = await OneSlotTaken(maxQueue: 1, cts.Token);
+        using var _ = m;
         var queued = m.Submit(Req(m, max: 2));
         Assert.Throws<EngineBusyException>(() => m.Submit(Req(m, max: 2)));
         cts.Cancel();
@@ -140,12 +148,9 @@ public class SchedulerTests
     [Fact]
     public async Task SubmitAllQueuesEveryRequestOrNone()
     {
-        var fake = new ScriptedModel(TestModels.Tokenizer.VocabSize, [TestModels.Ids("ha", eos: false)[0]]) { StepDelay = TimeSpan.FromMilliseconds(2) };
-        using var m = new ServingModel("s", fake, TestModels.Tokenizer, new DeepSeekR1Format(), [TestModels.Eos],
-            new EngineOptions { Scheduler = new SchedulerOptions { MaxBatch = 1, MaxQueue = 2, ContextLength = 4096 } });
         using var cts = new CancellationTokenSource();
-        var running = m.Submit(Req(m, max: 3000, ct: cts.Token));
-        while (m.Scheduler.ActiveCount == 0) await Task.Delay(1);
+        var (m, running) = await OneSlotTaken(maxQueue: 2, cts.Token);
+        using var _ = m;
         Assert.Throws<EngineBusyException>(() => m.SubmitAll([Req(m, max: 2), Req(m, max: 2), Req(m, max: 2)]));
         Assert.Equal(0, m.Scheduler.QueueDepth);                       // none of the three was queued
         Assert.Throws<ParameterException>(() => m.SubmitAll([Req(m, max: 2), Req(m, max: 0)]));
