@@ -40,14 +40,18 @@ public class ColdStartTests(ITestOutputHelper output)
         var t = new CountdownTask(3).Think(new CountdownProblem([19, 36, 55], 38, "55 - 36 + 19"), new DetRandom(1));
         Assert.Equal("Target 38 from 19, 36, 55.\n" +
                      "Try 19 last, target 38.\n" +
+                     "019 vs 038: 0=0, 1<3, less.\n" +
                      "? + 19 needs 38 - 19: 8-9<0, 18-9=9, 3-1-1=1, so 19.\n" +
                      "? - 19 needs 38 + 19: 8+9=17, 3+1+1=5, so 57.\n" +
-                     "? * 19 needs 38 / 19 = 2.\n" +
+                     "? * 19 needs 38 / 19 = 2 r0, so 2.\n" +
+                     "? / 19 needs 38 * 19 = 722.\n" +
                      "From 36, 55:\n" +
+                     "036 vs 055: 0=0, 3<5, less.\n" +
                      "36 + 55: 6+5=11, 3+5+1=9, so 91.\n" +
                      "091 vs 019: 0=0, 9!=1, no.\n" +
                      "091 vs 057: 0=0, 9!=5, no.\n" +
                      "091 vs 002: 0=0, 9!=0, no.\n" +
+                     "091 vs 722: 0!=7, no.\n" +
                      "55 - 36: 5-6<0, 15-6=9, 5-1-3=1, so 19.\n" +
                      "019 vs 019: 0=0, 1=1, 9=9, same.\n" +
                      "So (55 - 36) + 19 = 38.", t.Reasoning);
@@ -55,24 +59,69 @@ public class ColdStartTests(ITestOutputHelper output)
         t = new CountdownTask(3).Think(new CountdownProblem([4, 5, 3], 60, "4 * 5 * 3"), new DetRandom(1));
         Assert.Equal("Target 60 from 4, 5, 3.\n" +
                      "Try 4 last, target 60.\n" +
+                     "004 vs 060: 0=0, 0<6, less.\n" +
                      "? + 4 needs 60 - 4: 0-4<0, 10-4=6, 6-1-0=5, so 56.\n" +
                      "? - 4 needs 60 + 4: 0+4=4, 6+0+0=6, so 64.\n" +
                      "? * 4 needs 60 / 4: 6/4=1 r2, 20/4=5 r0, so 15.\n" +
+                     "? / 4 needs 60 * 4: 0*4=0, 6*4+0=24, so 240.\n" +
                      "From 5, 3:\n" +
+                     "005 vs 003: 0=0, 0=0, 5>3, more.\n" +
                      "5 + 3: 5+3=8, so 8.\n" +
                      "008 vs 056: 0=0, 0!=5, no.\n" +
                      "008 vs 064: 0=0, 0!=6, no.\n" +
                      "008 vs 015: 0=0, 0!=1, no.\n" +
+                     "008 vs 240: 0!=2, no.\n" +
                      "5 - 3: 5-3=2, so 2.\n" +
                      "002 vs 056: 0=0, 0!=5, no.\n" +
                      "002 vs 064: 0=0, 0!=6, no.\n" +
                      "002 vs 015: 0=0, 0!=1, no.\n" +
+                     "002 vs 240: 0!=2, no.\n" +
                      "5 * 3: 5*3=15, so 15.\n" +
                      "015 vs 056: 0=0, 1!=5, no.\n" +
                      "015 vs 064: 0=0, 1!=6, no.\n" +
                      "015 vs 015: 0=0, 1=1, 5=5, same.\n" +
                      "So (5 * 3) * 4 = 60.", t.Reasoning);
+        // a quotient that is not whole is said so and kept out of the needs; a one-digit target gives z / ?
+        t = new CountdownTask(3).Think(new CountdownProblem([7, 2, 12], 3, "12 - 2 - 7"), new DetRandom(1));
+        Assert.StartsWith("Target 3 from 7, 2, 12.\n" +
+                          "Try 7 last, target 3.\n" +
+                          "007 vs 003: 0=0, 0=0, 7>3, more.\n" +
+                          "7 - ? needs 7 - 3: 7-3=4, so 4.\n" +
+                          "? - 7 needs 3 + 7: 3+7=10, so 10.\n" +
+                          "? * 7 needs 3 / 7: 3/7=0 r3, not whole.\n" +
+                          "? / 7 needs 3 * 7: 7*3=21, so 21.\n" +
+                          "7 / ? needs 7 / 3: 7/3=2 r1, not whole.\n" +
+                          "From 2, 12:\n" +
+                          "002 vs 012: 0=0, 0<1, less.\n" +
+                          "2 + 12: 2+2=4, 0+1+0=1, so 14.\n" +
+                          "014 vs 004: 0=0, 1!=0, no.\n" +
+                          "014 vs 010: 0=0, 1=1, 4!=0, no.\n" +
+                          "014 vs 021: 0=0, 1!=2, no.\n", t.Reasoning);
+        Assert.Equal("(12 - 2) - 7", t.Answer);
     }
+
+    [Fact]
+    public void Countdown3_search_solves_nearly_every_problem_and_its_answers_verify()
+    {
+        var problems = new CountdownTask(3).Generate(Split.Test, 1000, seed: 4).Cast<CountdownProblem>().ToList();
+        int found = 0;
+        foreach (var p in problems)
+        {
+            if (CountdownTask.SearchLast(p) is not { } t) continue;
+            found++;
+            Assert.True(Countdown.Verify(p.Numbers, p.Target, t.Answer).Correct, $"{p.Prompt} → {t.Answer}");
+        }
+        output.WriteLine($"SearchLast solves {found} of {problems.Count}");
+        Assert.InRange(found, 940, 1000);
+    }
+
+    [Theory]
+    [InlineData(71, 72, "071 vs 072: 0=0, 7=7, 1<2, less.")]
+    [InlineData(81, 50, "081 vs 050: 0=0, 8>5, more.")]
+    [InlineData(55, 55, "055 vs 055: 0=0, 5=5, 5=5, same.")]
+    [InlineData(100, 99, "100 vs 099: 1>0, more.")]
+    public void Compare_order_decides_at_the_first_differing_digit(long a, long b, string expected) =>
+        Assert.Equal(expected, CountdownTask.CompareOrder(a, b));
 
     [Fact]
     public void Countdown4_traces_try_then_find()

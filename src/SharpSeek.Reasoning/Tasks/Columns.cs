@@ -6,7 +6,8 @@
 //   a − b    (a ≥ b) from the right: "d-e=r", then "d-c-e=r" (c the borrow); a column below 0 says so and borrows:
 //            "2-5<0, 12-5=7"; the result is the column digits, right to left, without leading zeros.
 //   a × s    (s one digit) from the right over the other factor: "d*s=r", then "d*s+c=r"; read like the sum.
-//   a ÷ s    (s one digit, exact) from the left: "9/8=1 r1, 16/8=2 r0"; the quotient digits without leading zeros.
+//   a ÷ s    (s one digit) from the left: "9/8=1 r1, 16/8=2 r0"; the quotient digits without leading zeros, or
+//            "not whole" when the last remainder is not 0 (Divide).
 //   anything else (both factors or the divisor ≥ 10) in one step: "12 * 15 = 180".
 
 namespace SharpSeek.Reasoning.Tasks;
@@ -27,6 +28,16 @@ public static class Columns
             '/' when b > 0 && a % b == 0 => ($"{a} / {b} = {a / b}", a / b),
             _ => throw new ArgumentException($"{a} {op} {b} is not a whole-number step"),
         };
+    }
+
+    /// <summary>
+    /// "a / s: columns, so q" when the last remainder is 0, else "a / s: columns, not whole" (null): the search's
+    /// divisibility decision read off the last column, for a one-digit divisor s.
+    /// </summary>
+    public static (string Text, long? Value) Divide(long a, long s)
+    {
+        if (a < 0 || s is < 2 or > 9) throw new ArgumentException($"column division takes a whole number and a divisor 2–9, not {a} / {s}");
+        return a % s == 0 ? ($"{a} / {s}: {Div(a, s)}, so {a / s}", a / s) : ($"{a} / {s}: {Div(a, s)}, not whole", null);
     }
 
     /// <summary>"a * d: columns over a's digits, so a·d" for one digit d (a multiplication row; a may be shorter than d).</summary>

@@ -235,18 +235,21 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
     }
 
     /// <summary>
-    /// Three numbers: a complete search a tiny model can carry out, since every number in it stays ≤ 200 and every
-    /// sum, difference, product and quotient is worked out column by column (<see cref="Columns"/>). For each number z
-    /// in turn as the last one used: what the other pair must make (? + z needs T − z, z − ? needs z − T, ? − z needs
-    /// T + z, ? * z needs T / z, ? / z needs T · z, z / ? needs z / T, where whole and ≤ 200), then what the pair makes
-    /// (sum, difference, product ≤ 200, exact quotient), each compared with every need digit by digit
-    /// (<see cref="CompareDigits"/>) until one is the same (run 3's and run 4's models decided "needed" by the
-    /// value's place in the search instead of by the numbers). Covers 99.7 % of reachable
-    /// 3-number problems; null for the rest (the caller falls back to the narrative).
+    /// Three numbers: a search a tiny model can carry out, in which every decision is written out as digit steps
+    /// (run 7's models wrote lines whose condition they had guessed — `z - ?` with z below the target, a quotient that
+    /// was not whole — in half of their wrong answers; R1-RECIPE §7). For each number z in turn as the last one used:
+    /// z against the target (<see cref="CompareOrder"/>: less → `? + z` needs T − z, more → `z - ?` needs z − T);
+    /// `? - z` needs T + z; for z ≥ 2, `? * z` needs T / z (a one-digit z in columns; a two-digit one, when not more
+    /// than T, in one step with its remainder) kept when the remainder is 0, and `? / z` needs T · z; `z / ?` needs
+    /// z / T likewise. Then what the other pair makes: the pair ordered (CompareOrder), its sum, difference and
+    /// product, and its quotient by the smaller (≥ 2) when the remainder is 0. Every value with a one-digit operand is
+    /// worked out column by column (<see cref="Columns"/>), two two-digit ones in one step; a product over 999 is said
+    /// to be too big. Each value is compared with every need digit by digit (<see cref="CompareDigits"/>) until one
+    /// is the same. Covers nearly every reachable 3-number problem (the Countdown tests measure it); null for the
+    /// rest (the caller falls back to the narrative).
     /// </summary>
     internal static Trace? SearchLast(CountdownProblem p)
     {
-        const int Small = 200;
         int t = p.Target;
         var sb = new StringBuilder($"Target {t} from {string.Join(", ", p.Numbers)}.\n");
         for (int k = 0; k < 3; k++)
@@ -254,34 +257,38 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
             int z = p.Numbers[k];
             var pair = p.Numbers.Where((_, i) => i != k).ToArray();
             int x = pair[0], y = pair[1], hi = Math.Max(x, y), lo = Math.Min(x, y);
-            var needs = new List<(string Form, long A, char Op, long B)>();
-            if (z < t) needs.Add(("? + " + z, t, '-', z));
-            if (z > t) needs.Add((z + " - ?", z, '-', t));
-            if (t + z <= Small) needs.Add(("? - " + z, t, '+', z));
-            if (z > 1 && t % z == 0) needs.Add(("? * " + z, t, '/', z));
-            if (z > 1 && t * z <= Small) needs.Add(("? / " + z, t, '*', z));
-            if (t > 1 && z % t == 0) needs.Add((z + " / ?", z, '/', t));
-            sb.Append($"Try {z} last, target {t}.\n");
+            sb.Append($"Try {z} last, target {t}.\n").Append(CompareOrder(z, t)).Append('\n');
             var needed = new List<(string Form, long Value)>();
-            foreach (var n in needs)
+            void Need(string form, string work, long? value)
             {
-                var (work, value) = Columns.Work(n.A, n.Op, n.B);
-                sb.Append($"{n.Form} needs {work}.\n");
-                needed.Add((n.Form, value));
+                sb.Append($"{form} needs {work}.\n");
+                if (value is long v) needed.Add((form, v));
             }
-            var makes = new List<(long A, char Op, long B)> { (x, '+', y), (hi, '-', lo) };
-            if (x * y <= Small) makes.Add((x, '*', y));
-            if (lo > 1 && hi % lo == 0) makes.Add((hi, '/', lo));
-            sb.Append($"From {x}, {y}:\n");
+            if (z < t) { var (w, v) = Columns.Work(t, '-', z); Need($"? + {z}", w, v); }
+            if (z > t) { var (w, v) = Columns.Work(z, '-', t); Need($"{z} - ?", w, v); }
+            { var (w, v) = Columns.Work(t, '+', z); Need($"? - {z}", w, v); }
+            if (z is >= 2 and <= 9) { var (w, v) = Columns.Divide(t, z); Need($"? * {z}", w, v); }
+            else if (z >= 10 && z <= t) { var (w, v) = OneStepDivide(t, z); Need($"? * {z}", w, v); }
+            if (z >= 2) { var (w, v) = Product(t, z); Need($"? / {z}", w, v); }
+            if (t is >= 2 and <= 9) { var (w, v) = Columns.Divide(z, t); Need($"{z} / ?", w, v); }
+            else if (t >= 10 && z >= t) { var (w, v) = OneStepDivide(z, t); Need($"{z} / ?", w, v); }
+
+            sb.Append($"From {x}, {y}:\n").Append(CompareOrder(x, y)).Append('\n');
+            var makes = new List<(string Work, long? Value, string Expr)>();
+            { var (w, v) = Columns.Work(x, '+', y); makes.Add((w, v, $"{x} + {y}")); }
+            { var (w, v) = Columns.Work(hi, '-', lo); makes.Add((w, v, $"{hi} - {lo}")); }
+            { var (w, v) = Product(x, y); makes.Add((w, v, $"{x} * {y}")); }
+            if (lo is >= 2 and <= 9) { var (w, v) = Columns.Divide(hi, lo); makes.Add((w, v, $"{hi} / {lo}")); }
+            else if (lo >= 10) { var (w, v) = OneStepDivide(hi, lo); makes.Add((w, v, $"{hi} / {lo}")); }
             foreach (var m in makes)
             {
-                var (work, value) = Columns.Work(m.A, m.Op, m.B);
-                sb.Append(work).Append(".\n");
+                sb.Append(m.Work).Append(".\n");
+                if (m.Value is not long value) continue;
                 foreach (var n in needed)
                 {
                     sb.Append(CompareDigits(value, n.Value)).Append('\n');
                     if (n.Value != value) continue;
-                    string expr = n.Form.Replace("?", $"({m.A} {m.Op} {m.B})");
+                    string expr = n.Form.Replace("?", $"({m.Expr})");
                     if (!Countdown.Verify(p.Numbers, t, expr).Correct) continue;   // e.g. z / (x − y) with x − y = 0
                     sb.Append($"So {expr} = {t}.");
                     return new Trace(sb.ToString(), expr);
@@ -290,6 +297,34 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
             sb.Append("None is needed.\n");
         }
         return null;
+    }
+
+    /// <summary>"a * b: columns, so p" for a one-digit factor; "a * b = p" in one step for two two-digit ones; a
+    /// product of four digits is written and then said to be too big (no need or pair value reaches it).</summary>
+    static (string Work, long? Value) Product(long a, long b)
+    {
+        var (w, v) = Columns.Work(a, '*', b);
+        return v > 999 ? ($"{w}, too big", null) : (w, v);
+    }
+
+    /// <summary>"76 / 71 = 1 r5, not whole" / "38 / 19 = 2 r0, so 2": a two-digit divisor in one step, with its remainder.</summary>
+    static (string Work, long? Value) OneStepDivide(long a, long b) =>
+        a % b == 0 ? ($"{a} / {b} = {a / b} r0, so {a / b}", a / b) : ($"{a} / {b} = {a / b} r{a % b}, not whole", null);
+
+    /// <summary>
+    /// "071 vs 072: 0=0, 7=7, 1<2, less." / "081 vs 050: 0=0, 8>5, more." / "055 vs 055: 0=0, 5=5, 5=5, same.":
+    /// which of a, b is larger, decided at the first digit from the left where they differ (3 digits each).
+    /// </summary>
+    internal static string CompareOrder(long a, long b)
+    {
+        string x = a.ToString("000"), y = b.ToString("000");
+        var steps = new List<string>();
+        for (int i = 0; i < x.Length; i++)
+        {
+            steps.Add(x[i] == y[i] ? $"{x[i]}={y[i]}" : $"{x[i]}{(x[i] < y[i] ? '<' : '>')}{y[i]}");
+            if (x[i] != y[i]) break;
+        }
+        return $"{x} vs {y}: {string.Join(", ", steps)}, {(a < b ? "less" : a > b ? "more" : "same")}.";
     }
 
     /// <summary>
