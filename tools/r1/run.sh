@@ -15,7 +15,7 @@ PRETRAIN_CONFIG=${PRETRAIN_CONFIG:-tools/r1/pretrain.json}   # its out_dir must 
 mkdir -p "$R"
 # a crash leaves a minidump (all threads' stacks) under $R for the open GRPO access-violation bug (§7, run 2)
 export DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_DbgMiniDumpName="$PWD/$R/crash-%p.dmp"
-MAXTOK=1600                                  # the longest Countdown-3 search (all three numbers tried, every value compared digit by digit) is ~1,500 tokens
+MAXTOK=1900                                  # the longest Countdown-3 search (all three numbers tried, every value compared digit by digit) is ~1,750 tokens
 GRPO_MINUTES=${GRPO_MINUTES:-30}
 latest() { echo "$1/checkpoints/$(cat "$1/latest")"; }
 
