@@ -115,14 +115,6 @@ public class ColdStartTests(ITestOutputHelper output)
         Assert.InRange(found, 940, 1000);
     }
 
-    [Theory]
-    [InlineData(71, 72, "071 vs 072: 0=0, 7=7, 1<2, less.")]
-    [InlineData(81, 50, "081 vs 050: 0=0, 8>5, more.")]
-    [InlineData(55, 55, "055 vs 055: 0=0, 5=5, 5=5, same.")]
-    [InlineData(100, 99, "100 vs 099: 1>0, more.")]
-    public void Compare_order_decides_at_the_first_differing_digit(long a, long b, string expected) =>
-        Assert.Equal(expected, CountdownTask.CompareOrder(a, b));
-
     [Fact]
     public void Countdown4_traces_try_then_find()
     {

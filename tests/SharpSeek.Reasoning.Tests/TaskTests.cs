@@ -186,13 +186,17 @@ public class TaskTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(91, 19, "091 vs 019: 0=0, 9!=1, no.")]
-    [InlineData(55, 55, "055 vs 055: 0=0, 5=5, 5=5, same.")]
-    [InlineData(0, 200, "000 vs 200: 0!=2, no.")]
-    [InlineData(200, 201, "200 vs 201: 2=2, 0=0, 0!=1, no.")]
-    [InlineData(7, 7, "007 vs 007: 0=0, 0=0, 7=7, same.")]
-    public void Compare_digits_from_the_left_until_two_differ(long a, long b, string expected) =>
-        Assert.Equal(expected, CountdownTask.CompareDigits(a, b));
+    [InlineData(91, 19, false, "091 vs 019: 0=0, 9!=1, no.")]
+    [InlineData(55, 55, false, "055 vs 055: 0=0, 5=5, 5=5, same.")]
+    [InlineData(0, 200, false, "000 vs 200: 0!=2, no.")]
+    [InlineData(200, 201, false, "200 vs 201: 2=2, 0=0, 0!=1, no.")]
+    [InlineData(7, 7, false, "007 vs 007: 0=0, 0=0, 7=7, same.")]
+    [InlineData(71, 72, true, "071 vs 072: 0=0, 7=7, 1<2, less.")]
+    [InlineData(81, 50, true, "081 vs 050: 0=0, 8>5, more.")]
+    [InlineData(55, 55, true, "055 vs 055: 0=0, 5=5, 5=5, same.")]
+    [InlineData(100, 99, true, "100 vs 099: 1>0, more.")]
+    public void Compare_digits_from_the_left_until_two_differ(long a, long b, bool order, string expected) =>
+        Assert.Equal(expected, order ? CountdownTask.CompareOrder(a, b) : CountdownTask.CompareDigits(a, b));
 
     [Fact]
     public void Lookup_candidates_are_half_needed_half_near_misses_and_the_trace_compares_each_with_every_need()

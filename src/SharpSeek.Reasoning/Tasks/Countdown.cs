@@ -313,34 +313,27 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
 
     /// <summary>
     /// "071 vs 072: 0=0, 7=7, 1<2, less." / "081 vs 050: 0=0, 8>5, more." / "055 vs 055: 0=0, 5=5, 5=5, same.":
-    /// which of a, b is larger, decided at the first digit from the left where they differ (3 digits each).
+    /// which of a, b is larger, decided at the first digit from the left where they differ.
     /// </summary>
-    internal static string CompareOrder(long a, long b)
-    {
-        string x = a.ToString("000"), y = b.ToString("000");
-        var steps = new List<string>();
-        for (int i = 0; i < x.Length; i++)
-        {
-            steps.Add(x[i] == y[i] ? $"{x[i]}={y[i]}" : $"{x[i]}{(x[i] < y[i] ? '<' : '>')}{y[i]}");
-            if (x[i] != y[i]) break;
-        }
-        return $"{x} vs {y}: {string.Join(", ", steps)}, {(a < b ? "less" : a > b ? "more" : "same")}.";
-    }
+    internal static string CompareOrder(long a, long b) => Compare(a, b, order: true);
 
     /// <summary>
     /// "091 vs 019: 0=0, 9!=1, no." / "055 vs 055: 0=0, 5=5, 5=5, same.": both numbers written with 3 digits and
     /// compared from the left until two digits differ — each step reads two digits at a fixed distance, the kind of
     /// step the tiny model learns (a one-token "is it among the needs?" it does not; R1-RECIPE §7, run 6).
     /// </summary>
-    internal static string CompareDigits(long a, long b)
+    internal static string CompareDigits(long a, long b) => Compare(a, b, order: false);
+
+    static string Compare(long a, long b, bool order)
     {
         string x = a.ToString("000"), y = b.ToString("000");
         var steps = new List<string>();
         for (int i = 0; i < x.Length; i++)
         {
-            steps.Add(x[i] == y[i] ? $"{x[i]}={y[i]}" : $"{x[i]}!={y[i]}");
+            steps.Add(x[i] == y[i] ? $"{x[i]}={y[i]}" : order ? $"{x[i]}{(x[i] < y[i] ? '<' : '>')}{y[i]}" : $"{x[i]}!={y[i]}");
             if (x[i] != y[i]) break;
         }
-        return $"{x} vs {y}: {string.Join(", ", steps)}, {(x == y ? "same" : "no")}.";
+        string verdict = order ? (a < b ? "less" : a > b ? "more" : "same") : x == y ? "same" : "no";
+        return $"{x} vs {y}: {string.Join(", ", steps)}, {verdict}.";
     }
 }
