@@ -4,14 +4,13 @@
 # the embedded model. Every stage resumes when rerun. Outputs under runs/r1 (git-ignored).
 #   bash tools/r1/run.sh            # everything
 #   bash tools/r1/run.sh "grpo evaluate"   # some stages (the list at the bottom)
-#   R=runs/r1-v5 PRETRAIN_CONFIG=tools/r1/pretrain-large.json bash tools/r1/run.sh "pretrain coldstart grpo evaluate"
-#     # run 5: the larger model on run 3's data (runs/r1-v5/data and tokenizer link to runs/r1-v3's)
+#   R=runs/r1-v9 PRETRAIN_CONFIG=tools/r1/pretrain-large.json bash tools/r1/run.sh   # run 9: the larger model
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
 S() { dotnet src/SharpSeek.Cli/bin/Release/net10.0/sharpseek.dll "$@"; }
 R=${R:-runs/r1}
-PRETRAIN_CONFIG=${PRETRAIN_CONFIG:-tools/r1/pretrain.json}   # its out_dir must be $R/pretrain
+PRETRAIN_CONFIG=${PRETRAIN_CONFIG:-tools/r1/pretrain.json}   # paths written for runs/r1 (cfg moves them to $R)
 mkdir -p "$R"
 # a crash leaves a minidump (all threads' stacks) under $R for the open GRPO access-violation bug (§7, run 2)
 export DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_DbgMiniDumpName="$PWD/$R/crash-%p.dmp"
@@ -25,11 +24,15 @@ data() {
     --special-tokens "<｜begin▁of▁sentence｜>" "<｜end▁of▁sentence｜>" "<｜▁pad▁｜>" "<｜User｜>" "<｜Assistant｜>" "<think>" "</think>" "<answer>" "</answer>"
   S data --tokenizer $R/tokenizer --out $R/pretrain-shards $R/data/pretrain.jsonl
 }
+cfg() {   # a training config for this run: the template's paths (written for runs/r1) moved to $R, where the copy goes
+  local out="$R/$(basename "$1")"
+  sed 's|"\.\./\.\./runs/r1/|"|g' "$1" > "$out"; echo "$out"
+}
 pretrain() {
-  S train --config "$PRETRAIN_CONFIG" --plain          # 20.5M of the 62.9M tokens
+  S train --config "$(cfg "$PRETRAIN_CONFIG")" --plain          # 20.5M tokens (5,000 steps × 4,096)
 }
 pretrain_student() {
-  S train --config tools/r1/pretrain-student.json --plain  # the smaller distillation student, 12.3M tokens
+  S train --config "$(cfg tools/r1/pretrain-student.json)" --plain  # the smaller distillation student, 12.3M tokens
 }
 coldstart() {
   S sft --model "$(latest $R/pretrain)" --data $R/data/cold_start.jsonl --out $R/coldstart --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
