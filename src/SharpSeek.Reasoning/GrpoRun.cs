@@ -201,8 +201,8 @@ public sealed class GrpoRun
         }
 
         // 4. μ updates over micro-batches of the sequences that carry weight
-        var active = Enumerable.Range(0, sequences.Count).Where(i => batch.Weights[i] != 0 && (batch.Advantages[i] != 0 || o.Beta != 0)).ToList();
-        var micro = active.Chunk(Options.MicroBatch).ToList();
+        var active = Enumerable.Range(0, sequences.Count).Where(i => batch.Weights[i] != 0 && (batch.Advantages[i] != 0 || o.Beta != 0));
+        var micro = MicroBatches(active, i => sequences[i].Ids.Length, Options.MicroBatch);
         var oldLogp = new float[micro.Count][];
         var refLogp = new float[micro.Count][];
         GrpoStats total = default;
@@ -246,6 +246,14 @@ public sealed class GrpoRun
         }
         return (batch.Stats, total, norm, rolloutSeconds, taskAccuracy);
     }
+
+    /// <summary>
+    /// The update's micro-batches: sequences sorted by length, then cut into groups of `size`, so each is padded only
+    /// to a neighbour's length (one 1,500-token completion no longer pads fifteen 300-token ones). The objective is a
+    /// sum over micro-batches before one optimizer step, so the order does not change it.
+    /// </summary>
+    internal static List<int[]> MicroBatches(IEnumerable<int> sequences, Func<int, int> length, int size) =>
+        sequences.OrderBy(length).Chunk(size).ToList();
 
     public string Save() => CheckpointStore.Save(OutDir, Policy, new TrainerState(Step, (ulong)Options.Grpo.Seed, 0, Init.Config.ModelType), Init.ConfigJson, Init.Directory, keep: 2);
 

@@ -27,6 +27,28 @@ public class ColumnsTests
     [InlineData(6, '/', 0)]
     public void Steps_that_are_not_whole_numbers_throw(long a, char op, long b) => Assert.Throws<ArgumentException>(() => Columns.Work(a, op, b));
 
+    [Theory]
+    [InlineData(87, 3, "87 / 3: 8/3=2 r2, 27/3=9 r0, so 29", 29L)]
+    [InlineData(88, 3, "88 / 3: 8/3=2 r2, 28/3=9 r1, not whole", null)]
+    [InlineData(3, 7, "3 / 7: 3/7=0 r3, not whole", null)]
+    [InlineData(0, 4, "0 / 4: 0/4=0 r0, so 0", 0L)]
+    public void Divide_says_whether_the_quotient_is_whole(long a, long s, string expected, long? value) =>
+        Assert.Equal((expected, value), Columns.Divide(a, s));
+
+    [Theory]
+    [InlineData(10, 1)]
+    [InlineData(10, 10)]
+    [InlineData(-4, 2)]
+    public void Divide_takes_one_digit_divisors_from_2(long a, long s) => Assert.Throws<ArgumentException>(() => Columns.Divide(a, s));
+
+    [Fact]
+    public void Divide_agrees_with_integer_division()
+    {
+        for (long a = 0; a <= 300; a++)
+            for (long s = 2; s <= 9; s++)
+                Assert.Equal(a % s == 0 ? a / s : null, Columns.Divide(a, s).Value);
+    }
+
     static readonly Regex Step = new(@"^(\d+)([-+*/])(\d+)(?:([-+])(\d+))?(?:=(\d+)(?: r(\d+))?|<0)$");
 
     [Fact]

@@ -9,6 +9,15 @@ public class GrpoTests
     const double Tol = 1e-5;
 
     [Fact]
+    public void Update_micro_batches_group_sequences_of_similar_length_and_keep_each_once()
+    {
+        int[] lengths = [300, 1500, 120, 310, 140, 900, 305, 130];
+        var micro = GrpoRun.MicroBatches([0, 1, 2, 3, 4, 5, 6, 7], i => lengths[i], 3);
+        Assert.Equal([[2, 7, 4], [0, 6, 3], [5, 1]], micro);
+        Assert.Equal(Enumerable.Range(0, 8), micro.SelectMany(m => m).Order());
+    }
+
+    [Fact]
     public void Group_advantages_divide_by_the_unbiased_group_std()
     {
         // group 1: [1,0,0,1], mean 0.5, std = sqrt((4 × 0.25) / 3) = 0.577350 → ±0.5 / 0.577450 = ±0.865875
