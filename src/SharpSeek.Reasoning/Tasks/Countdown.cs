@@ -267,19 +267,16 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
             if (z < t) { var (w, v) = Columns.Work(t, '-', z); Need($"? + {z}", w, v); }
             if (z > t) { var (w, v) = Columns.Work(z, '-', t); Need($"{z} - ?", w, v); }
             { var (w, v) = Columns.Work(t, '+', z); Need($"? - {z}", w, v); }
-            if (z is >= 2 and <= 9) { var (w, v) = Columns.Divide(t, z); Need($"? * {z}", w, v); }
-            else if (z >= 10 && z <= t) { var (w, v) = OneStepDivide(t, z); Need($"? * {z}", w, v); }
+            if (z is >= 2 and <= 9 || z >= 10 && z <= t) { var (w, v) = Quotient(t, z); Need($"? * {z}", w, v); }
             if (z >= 2) { var (w, v) = Product(t, z); Need($"? / {z}", w, v); }
-            if (t is >= 2 and <= 9) { var (w, v) = Columns.Divide(z, t); Need($"{z} / ?", w, v); }
-            else if (t >= 10 && z >= t) { var (w, v) = OneStepDivide(z, t); Need($"{z} / ?", w, v); }
+            if (t is >= 2 and <= 9 || t >= 10 && z >= t) { var (w, v) = Quotient(z, t); Need($"{z} / ?", w, v); }
 
             sb.Append($"From {x}, {y}:\n").Append(CompareOrder(x, y)).Append('\n');
             var makes = new List<(string Work, long? Value, string Expr)>();
             { var (w, v) = Columns.Work(x, '+', y); makes.Add((w, v, $"{x} + {y}")); }
             { var (w, v) = Columns.Work(hi, '-', lo); makes.Add((w, v, $"{hi} - {lo}")); }
             { var (w, v) = Product(x, y); makes.Add((w, v, $"{x} * {y}")); }
-            if (lo is >= 2 and <= 9) { var (w, v) = Columns.Divide(hi, lo); makes.Add((w, v, $"{hi} / {lo}")); }
-            else if (lo >= 10) { var (w, v) = OneStepDivide(hi, lo); makes.Add((w, v, $"{hi} / {lo}")); }
+            if (lo >= 2) { var (w, v) = Quotient(hi, lo); makes.Add((w, v, $"{hi} / {lo}")); }
             foreach (var m in makes)
             {
                 sb.Append(m.Work).Append(".\n");
@@ -307,9 +304,11 @@ public sealed class CountdownTask(int count = 3, int maxNumber = 99, int minTarg
         return v > 999 ? ($"{w}, too big", null) : (w, v);
     }
 
-    /// <summary>"76 / 71 = 1 r5, not whole" / "38 / 19 = 2 r0, so 2": a two-digit divisor in one step, with its remainder.</summary>
-    static (string Work, long? Value) OneStepDivide(long a, long b) =>
-        a % b == 0 ? ($"{a} / {b} = {a / b} r0, so {a / b}", a / b) : ($"{a} / {b} = {a / b} r{a % b}, not whole", null);
+    /// <summary>a / b with its remainder, null when not whole: a one-digit b ≥ 2 in columns (Columns.Divide), a two-digit
+    /// one in one step ("76 / 71 = 1 r5, not whole" / "38 / 19 = 2 r0, so 2").</summary>
+    static (string Work, long? Value) Quotient(long a, long b) =>
+        b <= 9 ? Columns.Divide(a, b)
+        : a % b == 0 ? ($"{a} / {b} = {a / b} r0, so {a / b}", a / b) : ($"{a} / {b} = {a / b} r{a % b}, not whole", null);
 
     /// <summary>
     /// "071 vs 072: 0=0, 7=7, 1<2, less." / "081 vs 050: 0=0, 8>5, more." / "055 vs 055: 0=0, 5=5, 5=5, same.":
