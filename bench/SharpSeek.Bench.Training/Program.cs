@@ -7,12 +7,13 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SharpSeek.Model;
+using SharpSeek.Tensors;
 using SharpSeek.Training;
 using SharpSeek.Training.Kernels;
 
 int steps = Arg("--steps", 5), threads = Arg("--threads", 2), batch = Arg("--batch", 8), seq = Arg("--seq", 256);
 bool torch = !args.Contains("--no-torch"), json = args.Contains("--json"), v3 = !args.Contains("--no-v3");
-Workers.Count = threads;
+WorkerPool.SetSharedThreads(threads);
 
 const string Llama = """
 {"model_type":"llama","vocab_size":8192,"hidden_size":512,"intermediate_size":1408,"num_hidden_layers":6,
@@ -37,9 +38,9 @@ if (args.Contains("--shapes"))
         var rr = new Random(1); for (int i = 0; i < A.Length; i++) A[i] = rr.NextSingle(); for (int i = 0; i < W.Length; i++) W[i] = rr.NextSingle(); for (int i = 0; i < O.Length; i++) O[i] = rr.NextSingle();
         double flops = 2.0 * m * n * k;
         double Best(Action f) { f(); double best = 1e9; for (int i = 0; i < 7; i++) { var sw = Stopwatch.StartNew(); f(); best = Math.Min(best, sw.Elapsed.TotalSeconds); } return flops / best / 1e9; }
-        double fw = Best(() => MatMul.Forward(A, W, default, O, m, n, k));
-        double bi = Best(() => MatMul.BackwardInput(O, W, A, m, n, k, accumulate: false));
-        double bw = Best(() => MatMul.BackwardWeight(O, A, W, default, m, n, k, accumulate: true));
+        double fw = Best(() => Dense.Forward(A, W, default, O, m, n, k));
+        double bi = Best(() => Dense.BackwardInput(O, W, A, m, n, k, accumulate: false));
+        double bw = Best(() => Dense.BackwardWeight(O, A, W, default, m, n, k, accumulate: true));
         Console.WriteLine($"M={m} N={n} K={k}: forward {fw:F0}  backward-input {bi:F0}  backward-weight {bw:F0} GFLOP/s");
     }
     return;
@@ -91,12 +92,12 @@ double GemmPeak()
     var a = new float[n * n]; var b = new float[n * n]; var c = new float[n * n];
     new Random(1).NextBytes(new byte[1]);
     for (int i = 0; i < a.Length; i++) { a[i] = (i % 7) * 0.1f; b[i] = (i % 5) * 0.1f; }
-    MatMul.Forward(a, b, default, c, n, n, n);
+    Dense.Forward(a, b, default, c, n, n, n);
     double best = double.MaxValue;
     for (int i = 0; i < 6; i++)
     {
         var sw = Stopwatch.StartNew();
-        MatMul.Forward(a, b, default, c, n, n, n);
+        Dense.Forward(a, b, default, c, n, n, n);
         best = Math.Min(best, sw.Elapsed.TotalSeconds);
     }
     return 2.0 * n * n * n / best / 1e9;

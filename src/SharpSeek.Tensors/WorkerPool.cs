@@ -2,7 +2,8 @@
 // out [start, end) chunks of the index range from one atomic counter; idle workers spin briefly (decode makes
 // hundreds of back-to-back calls per token) and then sleep on a monitor. No allocation per call with the
 // struct-job overload. Not re-entrant: a For issued from inside a job (or from a second thread while one
-// runs) simply runs inline on the calling thread.
+// runs) simply runs inline on the calling thread. `Shared` is a process-wide pool for code that has no pool of
+// its own to pass around (the training kernels).
 using System.Runtime.CompilerServices;
 
 namespace SharpSeek.Tensors;
@@ -34,6 +35,27 @@ public sealed unsafe class WorkerPool : IDisposable
 
     public int Threads { get; }
 
+    static WorkerPool? _shared;
+
+    /// <summary>The process-wide pool: one thread per core until <see cref="SetSharedThreads"/> sizes it.</summary>
+    public static WorkerPool Shared
+    {
+        get
+        {
+            if (Volatile.Read(ref _shared) is { } p) return p;
+            var fresh = new WorkerPool(Environment.ProcessorCount);
+            if (Interlocked.CompareExchange(ref _shared, fresh, null) is { } won) { fresh.Dispose(); return won; }
+            return fresh;
+        }
+    }
+
+    /// <summary>Replaces the shared pool by one of `threads` threads (a call running on the old one finishes on its caller).</summary>
+    public static void SetSharedThreads(int threads)
+    {
+        if (Volatile.Read(ref _shared)?.Threads == threads) return;
+        Interlocked.Exchange(ref _shared, new WorkerPool(threads))?.Dispose();
+    }
+
     public WorkerPool(int threads)
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "a pool needs at least one thread (-t 1)");
@@ -58,6 +80,10 @@ public sealed unsafe class WorkerPool : IDisposable
         }
         finally { h.Free(); }
     }
+
+    /// <summary>body(i) for every i in [0, count), one index per claim: for items of uneven cost or already chunked.</summary>
+    public void ForEach(int count, Action<int> body) =>
+        For(count, (start, end) => { for (int i = start; i < end; i++) body(i); }, maxChunks: count);
 
     /// <summary>Allocation-free variant: job.Run(start, end) over [0, count), chunks of at least minChunk indices.</summary>
     public void For<T>(int count, ref T job, int minChunk = 1, int maxChunks = 0) where T : unmanaged, IParallelJob

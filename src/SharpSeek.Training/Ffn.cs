@@ -4,6 +4,7 @@
 // the per-expert load that drives auxiliary-loss-free balancing.
 using System.Numerics.Tensors;
 using SharpSeek.Model;
+using SharpSeek.Tensors;
 using SharpSeek.Training.Kernels;
 
 namespace SharpSeek.Training;
@@ -26,9 +27,9 @@ public sealed class MlpWeights(TrainContext c, string p, int d, int f)
     public void Forward(ReadOnlySpan<float> x, float[] gu, int guOff, float[] h, int hOff, Span<float> y, int n)
     {
         if (n == 0) return;
-        MatMul.Forward(x[..(n * d)], c.Fused(Gate, Up), default, gu.AsSpan(guOff, n * 2 * f), n, 2 * f, d);
+        Dense.Forward(x[..(n * d)], c.Fused(Gate, Up), default, gu.AsSpan(guOff, n * 2 * f), n, 2 * f, d);
         Activations.SwiGluForward(gu, guOff, h, hOff, n, f);
-        MatMul.Forward(h.AsSpan(hOff, n * f), c.W(Down), default, y[..(n * d)], n, d, f);
+        Dense.Forward(h.AsSpan(hOff, n * f), c.W(Down), default, y[..(n * d)], n, d, f);
     }
 
     /// <summary>dy [n, D] → dx [n, D] (overwritten or added); scratch dh [n, F], dgu [n, 2F].</summary>
@@ -36,11 +37,11 @@ public sealed class MlpWeights(TrainContext c, string p, int d, int f)
         float[] dh, float[] dgu, bool accumulate)
     {
         if (n == 0) return;
-        MatMul.BackwardWeight(dy[..(n * d)], h.AsSpan(hOff, n * f), c.GW(Down), default, n, d, f);
-        MatMul.BackwardInput(dy[..(n * d)], c.W(Down), dh.AsSpan(0, n * f), n, d, f, accumulate: false);
+        Dense.BackwardWeight(dy[..(n * d)], h.AsSpan(hOff, n * f), c.GW(Down), default, n, d, f);
+        Dense.BackwardInput(dy[..(n * d)], c.W(Down), dh.AsSpan(0, n * f), n, d, f, accumulate: false);
         Activations.SwiGluBackward(dh, 0, gu, guOff, dgu, 0, n, f);
-        MatMul.BackwardWeight(dgu.AsSpan(0, n * 2 * f), x[..(n * d)], c.GFused(Gate, Up), default, n, 2 * f, d);
-        MatMul.BackwardInput(dgu.AsSpan(0, n * 2 * f), c.Fused(Gate, Up), dx[..(n * d)], n, 2 * f, d, accumulate);
+        Dense.BackwardWeight(dgu.AsSpan(0, n * 2 * f), x[..(n * d)], c.GFused(Gate, Up), default, n, 2 * f, d);
+        Dense.BackwardInput(dgu.AsSpan(0, n * 2 * f), c.Fused(Gate, Up), dx[..(n * d)], n, 2 * f, d, accumulate);
     }
 }
 
@@ -110,9 +111,9 @@ public sealed class MoeLayer : FfnLayer
         Buf.Ensure(ref s, (long)N * E); Buf.Ensure(ref wts, Nk);
         if (idx is null || idx.Length < Nk) { idx = new int[Nk]; order = new int[Nk]; rowOf = new int[Nk]; }
         start ??= new int[E + 1];
-        MatMul.Forward(xn.AsSpan(0, N * d), c.W(GateWeight), default, s.AsSpan(0, N * E), N, E, d);
+        Dense.Forward(xn.AsSpan(0, N * d), c.W(GateWeight), default, s.AsSpan(0, N * E), N, E, d);
         var sb = s; var ib = idx; var wb = wts;
-        Workers.For(0, (N + 15) / 16, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 15) / 16, ch =>
         {
             Span<float> choice = stackalloc float[E];
             for (int t = ch * 16, end = Math.Min(N, t + 16); t < end; t++) Route(sb.AsSpan(t * E, E), choice, ib.AsSpan(t * k, k), wb.AsSpan(t * k, k));
@@ -127,7 +128,7 @@ public sealed class MoeLayer : FfnLayer
 
         Buf.Ensure(ref X, (long)Nk * d); Buf.Ensure(ref GU, (long)Nk * 2 * f); Buf.Ensure(ref Hh, (long)Nk * f); Buf.Ensure(ref Y, (long)Nk * d);
         var Xb = X; var ob = order!;
-        Workers.For(0, (Nk + 63) / 64, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((Nk + 63) / 64, ch =>
         {
             for (int row = ch * 64, end = Math.Min(Nk, row + 64); row < end; row++)
                 xn.AsSpan(ob[row] / k * d, d).CopyTo(Xb.AsSpan(row * d, d));
@@ -145,7 +146,7 @@ public sealed class MoeLayer : FfnLayer
         }
         else y.AsSpan(0, N * d).Clear();
         var Yb = Y; var rb = rowOf!;
-        Workers.For(0, (N + 31) / 32, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 31) / 32, ch =>
         {
             for (int t = ch * 32, end = Math.Min(N, t + 32); t < end; t++)
                 for (int j = 0; j < k; j++)
@@ -241,7 +242,7 @@ public sealed class MoeLayer : FfnLayer
         // dw[t, j] = dy[t]·Y[row]; dY[row] = w·dy[t]
         var dw = new float[Nk];
         var Yb = Y!; var dYb = dY; var rb = rowOf!; var wb = wts!;
-        Workers.For(0, (N + 31) / 32, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 31) / 32, ch =>
         {
             for (int t = ch * 32, end = Math.Min(N, t + 32); t < end; t++)
                 for (int j = 0; j < k; j++)
@@ -259,7 +260,7 @@ public sealed class MoeLayer : FfnLayer
         }
         // scatter expert input grads back to tokens: token t's k rows, added in slot order (deterministic)
         var dXb = dX;
-        Workers.For(0, (N + 31) / 32, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 31) / 32, ch =>
         {
             for (int t = ch * 32, end = Math.Min(N, t + 32); t < end; t++)
                 for (int j = 0; j < k; j++)
@@ -271,7 +272,7 @@ public sealed class MoeLayer : FfnLayer
         float scaleW = WeightScale;
         bool norm = Normalize;
         var sb = s!; var ib = idx!; var dl = dlogit; var bal = BalanceAlpha > 0 ? dsBal : null;
-        Workers.For(0, (N + 15) / 16, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 15) / 16, ch =>
         {
             Span<float> ds = stackalloc float[E];
             for (int t = ch * 16, end = Math.Min(N, t + 16); t < end; t++)
@@ -295,8 +296,8 @@ public sealed class MoeLayer : FfnLayer
                 }
             }
         });
-        MatMul.BackwardWeight(dlogit.AsSpan(0, N * E), xn.AsSpan(0, N * d), c.GW(GateWeight), default, N, E, d);
-        MatMul.BackwardInput(dlogit.AsSpan(0, N * E), c.W(GateWeight), dxn.AsSpan(0, N * d), N, E, d, accumulate: true);
+        Dense.BackwardWeight(dlogit.AsSpan(0, N * E), xn.AsSpan(0, N * d), c.GW(GateWeight), default, N, E, d);
+        Dense.BackwardInput(dlogit.AsSpan(0, N * E), c.W(GateWeight), dxn.AsSpan(0, N * d), N, E, d, accumulate: true);
     }
 
     public void ResetLoad() => Array.Clear(Load);

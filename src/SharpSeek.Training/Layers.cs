@@ -4,6 +4,7 @@
 // gradient of its input (dxn) — the caller routes it through the norm backward into the residual stream.
 using System.Numerics.Tensors;
 using SharpSeek.Model;
+using SharpSeek.Tensors;
 using SharpSeek.Training.Kernels;
 
 namespace SharpSeek.Training;
@@ -83,29 +84,29 @@ public sealed class GqaLayer : AttentionLayer
     {
         int N = c.BT, d = c.D;
         Buf.Ensure(ref qkv, (long)N * Nqkv); Buf.Ensure(ref att, (long)N * Nq); Buf.Ensure(ref lse, (long)N * H);
-        MatMul.Forward(xn.AsSpan(0, N * d), c.Fused(wq, wv), bq is null ? default : c.Fused(bq, bv!), qkv.AsSpan(0, N * Nqkv), N, Nqkv, d);
+        Dense.Forward(xn.AsSpan(0, N * d), c.Fused(wq, wv), bq is null ? default : c.Fused(bq, bv!), qkv.AsSpan(0, N * Nqkv), N, Nqkv, d);
         Rope.Apply(qkv, Nqkv, 0, H, hd, hd, N, c.Positions, c.Cos, c.Sin, interleaved: false, inverse: false);
         Rope.Apply(qkv, Nqkv, Nq, KV, hd, hd, N, c.Positions, c.Cos, c.Sin, interleaved: false, inverse: false);
         int g = H / KV;
         Kernels.Attention.Forward(c.B, c.T, H, new(qkv, Nqkv, 0, 1, hd), new(qkv, Nqkv, Nq, g, hd), new(qkv, Nqkv, Nq + Nk, g, hd),
             new(att, Nq, 0, 1, hd), lse, 1f / MathF.Sqrt(hd), c.DocStart);
-        MatMul.Forward(att.AsSpan(0, N * Nq), c.W(wo), default, y.AsSpan(0, N * d), N, d, Nq);
+        Dense.Forward(att.AsSpan(0, N * Nq), c.W(wo), default, y.AsSpan(0, N * d), N, d, Nq);
     }
 
     public override void Backward(float[] xn, float[] dy, float[] dxn)
     {
         int N = c.BT, d = c.D, g = H / KV;
         Buf.Ensure(ref datt, (long)N * Nq); Buf.Ensure(ref dqkv, (long)N * Nqkv);
-        MatMul.BackwardWeight(dy.AsSpan(0, N * d), att.AsSpan(0, N * Nq), c.GW(wo), default, N, d, Nq);
-        MatMul.BackwardInput(dy.AsSpan(0, N * d), c.W(wo), datt.AsSpan(0, N * Nq), N, d, Nq, accumulate: false);
+        Dense.BackwardWeight(dy.AsSpan(0, N * d), att.AsSpan(0, N * Nq), c.GW(wo), default, N, d, Nq);
+        Dense.BackwardInput(dy.AsSpan(0, N * d), c.W(wo), datt.AsSpan(0, N * Nq), N, d, Nq, accumulate: false);
         dqkv.AsSpan(0, N * Nqkv).Clear();
         Kernels.Attention.Backward(c.B, c.T, H, new(qkv!, Nqkv, 0, 1, hd), new(qkv!, Nqkv, Nq, g, hd), new(qkv!, Nqkv, Nq + Nk, g, hd),
             new(att!, Nq, 0, 1, hd), new(datt, Nq, 0, 1, hd), lse!, 1f / MathF.Sqrt(hd), c.DocStart,
             new(dqkv, Nqkv, 0, 1, hd), new(dqkv, Nqkv, Nq, g, hd), new(dqkv, Nqkv, Nq + Nk, g, hd));
         Rope.Apply(dqkv, Nqkv, 0, H, hd, hd, N, c.Positions, c.Cos, c.Sin, interleaved: false, inverse: true);
         Rope.Apply(dqkv, Nqkv, Nq, KV, hd, hd, N, c.Positions, c.Cos, c.Sin, interleaved: false, inverse: true);
-        MatMul.BackwardWeight(dqkv.AsSpan(0, N * Nqkv), xn.AsSpan(0, N * d), c.GFused(wq, wv), bq is null ? default : c.GFused(bq, bv!), N, Nqkv, d);
-        MatMul.BackwardInput(dqkv.AsSpan(0, N * Nqkv), c.Fused(wq, wv), dxn.AsSpan(0, N * d), N, Nqkv, d, accumulate: false);
+        Dense.BackwardWeight(dqkv.AsSpan(0, N * Nqkv), xn.AsSpan(0, N * d), c.GFused(wq, wv), bq is null ? default : c.GFused(bq, bv!), N, Nqkv, d);
+        Dense.BackwardInput(dqkv.AsSpan(0, N * Nqkv), c.Fused(wq, wv), dxn.AsSpan(0, N * d), N, Nqkv, d, accumulate: false);
     }
 }
 
@@ -162,22 +163,22 @@ public sealed class MlaLayer : AttentionLayer
         int N = c.BT, d = c.D, Nq = H * qkd;
         Buf.Ensure(ref A, (long)N * Na); Buf.Ensure(ref kvn, (long)N * r); Buf.Ensure(ref kvb, (long)N * Nkvb);
         Buf.Ensure(ref K, (long)N * Nq); Buf.Ensure(ref att, (long)N * H * vd); Buf.Ensure(ref lse, (long)N * H); Buf.Ensure(ref rstdKv, N);
-        MatMul.Forward(xn.AsSpan(0, N * d), c.Fused(First, wkva), default, A.AsSpan(0, N * Na), N, Na, d);
+        Dense.Forward(xn.AsSpan(0, N * d), c.Fused(First, wkva), default, A.AsSpan(0, N * Na), N, Na, d);
         float[] qbuf; int ldq;
         if (Lora)
         {
             Buf.Ensure(ref qan, (long)N * qr); Buf.Ensure(ref q, (long)N * Nq); Buf.Ensure(ref rstdQ, N);
             Norm.RmsForward(A, Na, 0, c.Arena.Data, qan, qr, 0, rstdQ, N, qr, c.Eps, qaNorm!.Offset);
-            MatMul.Forward(qan.AsSpan(0, N * qr), c.W(wqb!), default, q.AsSpan(0, N * Nq), N, Nq, qr);
+            Dense.Forward(qan.AsSpan(0, N * qr), c.W(wqb!), default, q.AsSpan(0, N * Nq), N, Nq, qr);
             qbuf = q; ldq = Nq;
         }
         else { qbuf = A; ldq = Na; }
         Norm.RmsForward(A, Na, qOff, c.Arena.Data, kvn, r, 0, rstdKv, N, r, c.Eps, kvNorm.Offset);
         Rope.Apply(qbuf, ldq, nope, H, qkd, rd, N, c.Positions, c.Cos, c.Sin, interleaved: true, inverse: false);
         Rope.Apply(A, Na, qOff + r, 1, rd, rd, N, c.Positions, c.Cos, c.Sin, interleaved: true, inverse: false);
-        MatMul.Forward(kvn.AsSpan(0, N * r), c.W(wkvb), default, kvb.AsSpan(0, N * Nkvb), N, Nkvb, r);
+        Dense.Forward(kvn.AsSpan(0, N * r), c.W(wkvb), default, kvb.AsSpan(0, N * Nkvb), N, Nkvb, r);
         var Kb = K; var kvbb = kvb; var Ab = A;
-        Workers.For(0, N, Workers.Count, i =>
+        WorkerPool.Shared.ForEach(N, i =>
         {
             for (int h = 0; h < H; h++)
             {
@@ -187,7 +188,7 @@ public sealed class MlaLayer : AttentionLayer
         });
         Kernels.Attention.Forward(c.B, c.T, H, new(qbuf, ldq, 0, 1, qkd), new(K, Nq, 0, 1, qkd), new(kvb, Nkvb, nope, 1, vd, nope + vd),
             new(att, H * vd, 0, 1, vd), lse, scale, c.DocStart);
-        MatMul.Forward(att.AsSpan(0, N * H * vd), c.W(wo), default, y.AsSpan(0, N * d), N, d, H * vd);
+        Dense.Forward(att.AsSpan(0, N * H * vd), c.W(wo), default, y.AsSpan(0, N * d), N, d, H * vd);
     }
 
     public override void Backward(float[] xn, float[] dy, float[] dxn)
@@ -195,8 +196,8 @@ public sealed class MlaLayer : AttentionLayer
         int N = c.BT, d = c.D, Nq = H * qkd, Nv = H * vd;
         Buf.Ensure(ref datt, (long)N * Nv); Buf.Ensure(ref dK, (long)N * Nq); Buf.Ensure(ref dkvb, (long)N * Nkvb);
         Buf.Ensure(ref dA, (long)N * Na); Buf.Ensure(ref dkvn, (long)N * r);
-        MatMul.BackwardWeight(dy.AsSpan(0, N * d), att.AsSpan(0, N * Nv), c.GW(wo), default, N, d, Nv);
-        MatMul.BackwardInput(dy.AsSpan(0, N * d), c.W(wo), datt.AsSpan(0, N * Nv), N, d, Nv, accumulate: false);
+        Dense.BackwardWeight(dy.AsSpan(0, N * d), att.AsSpan(0, N * Nv), c.GW(wo), default, N, d, Nv);
+        Dense.BackwardInput(dy.AsSpan(0, N * d), c.W(wo), datt.AsSpan(0, N * Nv), N, d, Nv, accumulate: false);
         float[] qbuf, dqbuf; int ldq;
         dA.AsSpan(0, N * Na).Clear();
         if (Lora) { Buf.Ensure(ref dq, (long)N * Nq); dq.AsSpan(0, N * Nq).Clear(); qbuf = q!; dqbuf = dq; ldq = Nq; }
@@ -207,7 +208,7 @@ public sealed class MlaLayer : AttentionLayer
             new(dqbuf, ldq, 0, 1, qkd), new(dK, Nq, 0, 1, qkd), new(dkvb, Nkvb, nope, 1, vd, nope + vd));
         // dK → k_nope part of dkvb, and Σ_h k_pe part → dA's k_pe columns
         var dKb = dK; var dkvbb = dkvb; var dAb = dA;
-        Workers.For(0, N, Workers.Count, i =>
+        WorkerPool.Shared.ForEach(N, i =>
         {
             var dpe = dAb.AsSpan(i * Na + qOff + r, rd);
             for (int h = 0; h < H; h++)
@@ -218,17 +219,17 @@ public sealed class MlaLayer : AttentionLayer
         });
         Rope.Apply(dA, Na, qOff + r, 1, rd, rd, N, c.Positions, c.Cos, c.Sin, interleaved: true, inverse: true);
         Rope.Apply(dqbuf, ldq, nope, H, qkd, rd, N, c.Positions, c.Cos, c.Sin, interleaved: true, inverse: true);
-        MatMul.BackwardWeight(dkvb.AsSpan(0, N * Nkvb), kvn.AsSpan(0, N * r), c.GW(wkvb), default, N, Nkvb, r);
-        MatMul.BackwardInput(dkvb.AsSpan(0, N * Nkvb), c.W(wkvb), dkvn.AsSpan(0, N * r), N, Nkvb, r, accumulate: false);
+        Dense.BackwardWeight(dkvb.AsSpan(0, N * Nkvb), kvn.AsSpan(0, N * r), c.GW(wkvb), default, N, Nkvb, r);
+        Dense.BackwardInput(dkvb.AsSpan(0, N * Nkvb), c.W(wkvb), dkvn.AsSpan(0, N * r), N, Nkvb, r, accumulate: false);
         Norm.RmsBackward(dkvn, r, 0, A!, Na, qOff, c.Arena.Data, kvNorm.Offset, rstdKv!, dA, Na, qOff, c.Arena.Grad, kvNorm.Offset, N, r, accumulateDx: false);
         if (Lora)
         {
             Buf.Ensure(ref dqan, (long)N * qr);
-            MatMul.BackwardWeight(dq!.AsSpan(0, N * Nq), qan.AsSpan(0, N * qr), c.GW(wqb!), default, N, Nq, qr);
-            MatMul.BackwardInput(dq.AsSpan(0, N * Nq), c.W(wqb!), dqan.AsSpan(0, N * qr), N, Nq, qr, accumulate: false);
+            Dense.BackwardWeight(dq!.AsSpan(0, N * Nq), qan.AsSpan(0, N * qr), c.GW(wqb!), default, N, Nq, qr);
+            Dense.BackwardInput(dq.AsSpan(0, N * Nq), c.W(wqb!), dqan.AsSpan(0, N * qr), N, Nq, qr, accumulate: false);
             Norm.RmsBackward(dqan, qr, 0, A!, Na, 0, c.Arena.Data, qaNorm!.Offset, rstdQ!, dA, Na, 0, c.Arena.Grad, qaNorm.Offset, N, qr, accumulateDx: false);
         }
-        MatMul.BackwardWeight(dA.AsSpan(0, N * Na), xn.AsSpan(0, N * d), c.GFused(First, wkva), default, N, Na, d);
-        MatMul.BackwardInput(dA.AsSpan(0, N * Na), c.Fused(First, wkva), dxn.AsSpan(0, N * d), N, Na, d, accumulate: false);
+        Dense.BackwardWeight(dA.AsSpan(0, N * Na), xn.AsSpan(0, N * d), c.GFused(First, wkva), default, N, Na, d);
+        Dense.BackwardInput(dA.AsSpan(0, N * Na), c.Fused(First, wkva), dxn.AsSpan(0, N * d), N, Na, d, accumulate: false);
     }
 }

@@ -2,7 +2,7 @@
 // corrections, denom = √v / √(1 − β₂ᵗ) + ε), global-norm gradient clipping, and the learning-rate schedules
 // (linear warm-up then cosine, or warm-up–stable–decay). Chunked in a fixed order, so results are thread-count free.
 using System.Numerics.Tensors;
-using SharpSeek.Training.Kernels;
+using SharpSeek.Tensors;
 
 namespace SharpSeek.Training;
 
@@ -24,7 +24,7 @@ public static class AdamW
             for (int i = 0; i < s.Length; i += Chunk) work.Add((s.Offset + i, Math.Min(Chunk, s.Length - i), s.Decay));
         }
         var p = a.Data; var g = a.Grad; var m = a.M; var v = a.V;
-        Workers.For(0, work.Count, Workers.Count, w =>
+        WorkerPool.Shared.ForEach(work.Count, w =>
         {
             var (off, len, decay) = work[w];
             var ps = p.AsSpan(off, len); var gs = g.AsSpan(off, len); var ms = m.AsSpan(off, len); var vs = v.AsSpan(off, len);
@@ -47,7 +47,7 @@ public static class AdamW
             if (s.Trainable) for (int i = 0; i < s.Length; i += Chunk) parts.Add((s.Offset + i, Math.Min(Chunk, s.Length - i)));
         var sums = new double[parts.Count];
         var g = a.Grad;
-        Workers.For(0, parts.Count, Workers.Count, w =>
+        WorkerPool.Shared.ForEach(parts.Count, w =>
         {
             double acc = 0;
             foreach (var x in g.AsSpan(parts[w].Off, parts[w].Len)) acc += (double)x * x;

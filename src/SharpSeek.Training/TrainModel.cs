@@ -238,7 +238,7 @@ public sealed class TrainModel
         for (int i = 0; i < N; i++) emb.Slice(batch.Inputs[i] * d, d).CopyTo(x0.AsSpan(i * d, d));
         for (int l = 0; l < Blocks.Length; l++) Blocks[l].Forward(resid[l], resid[l + 1]);
         Norm.RmsForward(resid[^1], d, 0, Arena.Data, xf, d, 0, rstdF, N, d, Ctx.Eps, FinalNorm.Offset);
-        MatMul.Forward(xf.AsSpan(0, N * d), Arena.Data.AsSpan(Head.Offset, Head.Length), default, logits.AsSpan(0, N * V), N, V, d);
+        Dense.Forward(xf.AsSpan(0, N * d), Arena.Data.AsSpan(Head.Offset, Head.Length), default, logits.AsSpan(0, N * V), N, V, d);
 
         int valid = batch.Targets.Count(t => t >= 0);
         LastMainLoss = LastMtpLoss = 0;
@@ -301,10 +301,10 @@ public sealed class TrainModel
         }
         Norm.RmsForward(e, d, 0, Arena.Data, cat, 2 * d, 0, rstdE, N, d, Ctx.Eps, MtpEnorm!.Offset);
         Norm.RmsForward(xf!, d, 0, Arena.Data, cat, 2 * d, d, rstdH, N, d, Ctx.Eps, MtpHnorm!.Offset);
-        MatMul.Forward(cat.AsSpan(0, N * 2 * d), Arena.P(MtpEhProj!), default, mx.AsSpan(0, N * d), N, d, 2 * d);
+        Dense.Forward(cat.AsSpan(0, N * 2 * d), Arena.P(MtpEhProj!), default, mx.AsSpan(0, N * d), N, d, 2 * d);
         MtpBlock!.Forward(mx, mout);
         Norm.RmsForward(mout, d, 0, Arena.Data, mxf, d, 0, rstdM, N, d, Ctx.Eps, MtpNorm!.Offset);
-        MatMul.Forward(mxf.AsSpan(0, N * d), Arena.Data.AsSpan(Head.Offset, Head.Length), default, mlogits.AsSpan(0, N * V), N, V, d);
+        Dense.Forward(mxf.AsSpan(0, N * d), Arena.Data.AsSpan(Head.Offset, Head.Length), default, mlogits.AsSpan(0, N * V), N, V, d);
         if (keepLogits) return;
         int valid = 0;
         for (int i = 0; i < N; i++) if (mtpTargets[i] >= 0) valid++;
@@ -319,8 +319,8 @@ public sealed class TrainModel
         Buf.Ensure(ref dx, (long)N * d); Buf.Ensure(ref dxf, (long)N * d);
         var headW = Arena.Data.AsSpan(Head.Offset, Head.Length);
         var headG = Arena.Grad.AsSpan(Head.Offset, Head.Length);
-        MatMul.BackwardWeight(logits.AsSpan(0, N * V), xf.AsSpan(0, N * d), headG, default, N, V, d);
-        MatMul.BackwardInput(logits.AsSpan(0, N * V), headW, dxf.AsSpan(0, N * d), N, V, d, accumulate: false);
+        Dense.BackwardWeight(logits.AsSpan(0, N * V), xf.AsSpan(0, N * d), headG, default, N, V, d);
+        Dense.BackwardInput(logits.AsSpan(0, N * V), headW, dxf.AsSpan(0, N * d), N, V, d, accumulate: false);
         if (HasMtp && MtpWeight > 0) MtpBackward(N);
         dx.AsSpan(0, N * d).Clear();
         Norm.RmsBackward(dxf, d, 0, resid[^1], d, 0, Arena.Data, FinalNorm.Offset, rstdF!, dx, d, 0, Arena.Grad, FinalNorm.Offset, N, d);
@@ -340,13 +340,13 @@ public sealed class TrainModel
         var headW = Arena.Data.AsSpan(Head.Offset, Head.Length);
         var headG = Arena.Grad.AsSpan(Head.Offset, Head.Length);
         var dmxf = dmx;                                        // [BT, D] grad of mxf, then of the block output
-        MatMul.BackwardWeight(mlogits!.AsSpan(0, N * V), mxf!.AsSpan(0, N * d), headG, default, N, V, d);
-        MatMul.BackwardInput(mlogits.AsSpan(0, N * V), headW, dmxf.AsSpan(0, N * d), N, V, d, accumulate: false);
+        Dense.BackwardWeight(mlogits!.AsSpan(0, N * V), mxf!.AsSpan(0, N * d), headG, default, N, V, d);
+        Dense.BackwardInput(mlogits.AsSpan(0, N * V), headW, dmxf.AsSpan(0, N * d), N, V, d, accumulate: false);
         var dout = new float[N * d];
         Norm.RmsBackward(dmxf, d, 0, mout!, d, 0, Arena.Data, MtpNorm!.Offset, rstdM!, dout, d, 0, Arena.Grad, MtpNorm.Offset, N, d, accumulateDx: false);
         MtpBlock!.Backward(mx!, dout);                         // dout: grad of the block input now
-        MatMul.BackwardWeight(dout, cat.AsSpan(0, N * 2 * d), Arena.G(MtpEhProj!), default, N, d, 2 * d);
-        MatMul.BackwardInput(dout, Arena.P(MtpEhProj!), dcat.AsSpan(0, N * 2 * d), N, d, 2 * d, accumulate: false);
+        Dense.BackwardWeight(dout, cat.AsSpan(0, N * 2 * d), Arena.G(MtpEhProj!), default, N, d, 2 * d);
+        Dense.BackwardInput(dout, Arena.P(MtpEhProj!), dcat.AsSpan(0, N * 2 * d), N, d, 2 * d, accumulate: false);
         // hnorm half → main hidden xf; enorm half → embedding rows (not for zeroed positions)
         Norm.RmsBackward(dcat, 2 * d, d, xf!, d, 0, Arena.Data, MtpHnorm!.Offset, rstdH!, dxf!, d, 0, Arena.Grad, MtpHnorm.Offset, N, d);
         var de = new float[N * d];

@@ -3,7 +3,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SharpSeek.Model;
-using SharpSeek.Training.Kernels;
+using SharpSeek.Tensors;
 
 namespace SharpSeek.Training;
 
@@ -25,7 +25,7 @@ public sealed class TrainRun
     {
         Config = config;
         ModelConfig = config.ModelConfig();
-        if (config.Threads > 0) Workers.Count = config.Threads;
+        if (config.Threads > 0) WorkerPool.SetSharedThreads(config.Threads);
         modelJson = config.Model is { ValueKind: JsonValueKind.Object } m ? m.GetRawText()
             : File.ReadAllText(config.Model is { } p ? ResolveConfigPath(p.GetString()!) : Path.Combine(config.InitPath!, "config.json"));
         int? eos = ModelConfig.FirstId(ModelConfig.EosTokenId);

@@ -1,5 +1,5 @@
 // WorkerPool: every index is run exactly once, for any count and thread count; errors surface on the caller;
-// a nested For runs inline; thousands of back-to-back calls neither lose work nor hang.
+// a nested For runs inline; thousands of back-to-back calls neither lose work nor hang; ForEach and the shared pool.
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Tensors.Tests;
@@ -105,5 +105,22 @@ public class WorkerPoolTests
         pool.For(100, (s, e) => Interlocked.Add(ref n, e - s));
         Assert.Equal(100, n);
         Assert.Throws<ArgumentOutOfRangeException>(() => new WorkerPool(0));
+    }
+
+    [Fact]
+    public void ForEach_and_the_shared_pool()
+    {
+        WorkerPool.SetSharedThreads(3);
+        var pool = WorkerPool.Shared;
+        Assert.Equal(3, pool.Threads);
+        Assert.Same(pool, WorkerPool.Shared);
+        var hits = new int[1000];
+        pool.ForEach(hits.Length, i => Interlocked.Increment(ref hits[i]));
+        Assert.All(hits, h => Assert.Equal(1, h));
+        WorkerPool.SetSharedThreads(2);
+        Assert.Equal(2, WorkerPool.Shared.Threads);
+        int n = 0;
+        pool.ForEach(10, i => Interlocked.Increment(ref n));   // a replaced (disposed) pool still runs, on its caller
+        Assert.Equal(10, n);
     }
 }

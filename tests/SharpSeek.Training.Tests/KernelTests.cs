@@ -1,5 +1,7 @@
-// Training kernels: the packed GEMM against the naive reference (every transposition, ragged sizes, accumulate),
-// and finite-difference checks of each backward (RMSNorm, RoPE, attention, SwiGLU, cross-entropy, matmul).
+// Training kernels: the linear layer's three matmuls (Dense → Tensors' Gemm) against the naive reference with
+// bias and accumulate (the GEMM itself: tests/SharpSeek.Tensors.Tests/GemmTests), and finite-difference checks
+// of each backward (RMSNorm, RoPE, attention, SwiGLU, cross-entropy, matmul).
+using SharpSeek.Tensors;
 using SharpSeek.Training.Kernels;
 
 namespace SharpSeek.Training.Tests;
@@ -20,7 +22,7 @@ public class KernelTests
     [InlineData(33, 47, 300)]
     [InlineData(97, 130, 257)]
     [InlineData(200, 64, 520)]
-    public void GemmMatchesNaive(int M, int N, int K)
+    public void LinearMatchesReference(int M, int N, int K)
     {
         var x = Rand(M * K, 1); var w = Rand(N * K, 2); var dy = Rand(M * N, 3);
         var bias = Rand(N, 4);
@@ -28,19 +30,19 @@ public class KernelTests
         {
             // forward y = x·wᵀ + b
             var y = new float[M * N]; var yr = new float[M * N];
-            MatMul.Forward(x, w, bias, y, M, N, K, parallel: parallel);
-            MatMul.MatMulNaive(x, K, 1, w, 1, K, yr, N, M, N, K, false);
+            Dense.Forward(x, w, bias, y, M, N, K, parallel: parallel);
+            Gemm.Reference(x, K, 1, w, 1, K, yr, N, M, N, K, false);
             for (int i = 0; i < M; i++) for (int j = 0; j < N; j++) yr[i * N + j] += bias[j];
             Close(yr, y, K);
             // dx += dy·w  (accumulate onto ones)
             var dx = Enumerable.Repeat(1f, M * K).ToArray(); var dxr = Enumerable.Repeat(1f, M * K).ToArray();
-            MatMul.BackwardInput(dy, w, dx, M, N, K, parallel: parallel);
-            MatMul.MatMulNaive(dy, N, 1, w, K, 1, dxr, K, M, K, N, true);
+            Dense.BackwardInput(dy, w, dx, M, N, K, parallel: parallel);
+            Gemm.Reference(dy, N, 1, w, K, 1, dxr, K, M, K, N, true);
             Close(dxr, dx, N);
             // dw += dyᵀ·x, db += Σ dy
             var dw = new float[N * K]; var dwr = new float[N * K]; var db = new float[N];
-            MatMul.BackwardWeight(dy, x, dw, db, M, N, K, parallel: parallel);
-            MatMul.MatMulNaive(dy, 1, N, x, K, 1, dwr, K, N, K, M, false);
+            Dense.BackwardWeight(dy, x, dw, db, M, N, K, parallel: parallel);
+            Gemm.Reference(dy, 1, N, x, K, 1, dwr, K, N, K, M, false);
             Close(dwr, dw, M);
             for (int j = 0; j < N; j++) { double s = 0; for (int i = 0; i < M; i++) s += dy[i * N + j]; Assert.True(Math.Abs(s - db[j]) < 1e-4 * M); }
         }

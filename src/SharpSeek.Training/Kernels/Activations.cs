@@ -1,6 +1,7 @@
 // SwiGLU forward/backward over fused [g | u] rows: h = silu(g)·u. gu: [N, 2F] (gate first), h: [N, F].
 // silu(g) = g·σ(g); silu'(g) = σ + silu·(1 − σ). Vectorised with TensorPrimitives (σ in SIMD), scalar Sigmoid beside.
 using System.Numerics.Tensors;
+using SharpSeek.Tensors;
 
 namespace SharpSeek.Training.Kernels;
 
@@ -8,7 +9,7 @@ public static class Activations
 {
     public static void SwiGluForward(float[] gu, int guOff, float[] h, int hOff, int N, int F)
     {
-        Workers.For(0, (N + 31) / 32, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 31) / 32, ch =>
         {
             var s = Scratch.Get(13, F).AsSpan(0, F);
             for (int i = ch * 32, end = Math.Min(N, i + 32); i < end; i++)
@@ -26,7 +27,7 @@ public static class Activations
     /// <summary>dgu[N, 2F] = (dh·u·silu'(g) | dh·silu(g)) (overwritten).</summary>
     public static void SwiGluBackward(float[] dh, int dhOff, float[] gu, int guOff, float[] dgu, int dguOff, int N, int F)
     {
-        Workers.For(0, (N + 31) / 32, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 31) / 32, ch =>
         {
             var tmp = Scratch.Get(13, 2 * F);
             var s = tmp.AsSpan(0, F);

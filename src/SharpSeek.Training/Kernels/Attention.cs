@@ -5,6 +5,7 @@
 // so fused qkv buffers and GQA (Div = heads per kv head) need no copies. docStart[i] (optional) is the first key
 // row a query row i may see inside its sequence (document masking); otherwise 0.
 using System.Numerics.Tensors;
+using SharpSeek.Tensors;
 
 namespace SharpSeek.Training.Kernels;
 
@@ -24,7 +25,7 @@ public static class Attention
     {
         if (k.Div != v.Div) throw new ArgumentException("k and v must share the head grouping");
         int kvHeads = H / k.Div;
-        Workers.For(0, B * kvHeads, Workers.Count, task =>
+        WorkerPool.Shared.ForEach(B * kvHeads, task =>
         {
             int b = task / kvHeads, g = task % kvHeads;
             int dq = q.Dim, dv = v.Dim;
@@ -41,7 +42,7 @@ public static class Attention
                 for (int r0 = 0; r0 < T; r0 += QB)
                 {
                     int bq = Math.Min(QB, T - r0), keys = r0 + bq;
-                    MatMul.General(Q.AsSpan(r0 * dq), dq, 1, K, 1, dq, S, keys, bq, keys, dq, false, parallel: false);
+                    Gemm.General(Q.AsSpan(r0 * dq), dq, 1, K, 1, dq, S, keys, bq, keys, dq, false);
                     for (int i = 0; i < bq; i++)
                     {
                         int t = r0 + i, lo = docStart?[b * T + t] ?? 0;
@@ -56,7 +57,7 @@ public static class Attention
                         row[..lo].Clear(); row[(t + 1)..].Clear();
                         lse[(b * H + h) * T + t] = max + MathF.Log(sum);
                     }
-                    MatMul.General(S, keys, 1, V, dv, 1, O, dv, bq, dv, keys, false, parallel: false);
+                    Gemm.General(S, keys, 1, V, dv, 1, O, dv, bq, dv, keys, false);
                     for (int i = 0; i < bq; i++)
                         O.AsSpan(i * dv, dv).CopyTo(o.Buf.AsSpan((b * T + r0 + i) * o.Ld + o.Offset(h), dv));
                 }
@@ -69,7 +70,7 @@ public static class Attention
         int[]? docStart, HeadView dq, HeadView dk, HeadView dv)
     {
         int kvHeads = H / k.Div;
-        Workers.For(0, B * kvHeads, Workers.Count, task =>
+        WorkerPool.Shared.ForEach(B * kvHeads, task =>
         {
             int b = task / kvHeads, g = task % kvHeads;
             int Dq = q.Dim, Dv = v.Dim;
@@ -95,8 +96,8 @@ public static class Attention
                 for (int r0 = 0; r0 < T; r0 += QB)
                 {
                     int bq = Math.Min(QB, T - r0), keys = r0 + bq;
-                    MatMul.General(Q.AsSpan(r0 * Dq), Dq, 1, K, 1, Dq, S, keys, bq, keys, Dq, false, parallel: false);
-                    MatMul.General(dO.AsSpan(r0 * Dv), Dv, 1, V, 1, Dv, dP, keys, bq, keys, Dv, false, parallel: false);
+                    Gemm.General(Q.AsSpan(r0 * Dq), Dq, 1, K, 1, Dq, S, keys, bq, keys, Dq, false);
+                    Gemm.General(dO.AsSpan(r0 * Dv), Dv, 1, V, 1, Dv, dP, keys, bq, keys, Dv, false);
                     for (int i = 0; i < bq; i++)
                     {
                         int t = r0 + i, lo = docStart?[b * T + t] ?? 0;
@@ -115,9 +116,9 @@ public static class Attention
                         prow[..lo].Clear(); prow[(t + 1)..].Clear();
                     }
                     // dQ_blk = dS·K ; dK[0:keys] += dSᵀ·Q_blk ; dV[0:keys] += Pᵀ·dO_blk
-                    MatMul.General(dP, keys, 1, K, Dq, 1, dQ, Dq, bq, Dq, keys, false, parallel: false);
-                    MatMul.General(dP, 1, keys, Q.AsSpan(r0 * Dq), Dq, 1, dK, Dq, keys, Dq, bq, true, parallel: false);
-                    MatMul.General(S, 1, keys, dO.AsSpan(r0 * Dv), Dv, 1, dV, Dv, keys, Dv, bq, true, parallel: false);
+                    Gemm.General(dP, keys, 1, K, Dq, 1, dQ, Dq, bq, Dq, keys, false);
+                    Gemm.General(dP, 1, keys, Q.AsSpan(r0 * Dq), Dq, 1, dK, Dq, keys, Dq, bq, true);
+                    Gemm.General(S, 1, keys, dO.AsSpan(r0 * Dv), Dv, 1, dV, Dv, keys, Dv, bq, true);
                     for (int i = 0; i < bq; i++)
                     {
                         var dst = dq.Buf.AsSpan((b * T + r0 + i) * dq.Ld + dq.Offset(h), Dq);

@@ -2,6 +2,7 @@
 // dlogits = (softmax − onehot(target)) · scale. Rows whose target is negative are ignored (zero gradient).
 // Returns Σ over valid rows of −log p(target) (the caller divides by the count). Log-sum-exp in fp32, max subtracted.
 using System.Numerics.Tensors;
+using SharpSeek.Tensors;
 
 namespace SharpSeek.Training.Kernels;
 
@@ -11,7 +12,7 @@ public static class CrossEntropy
     public static double ForwardBackward(float[] logits, int N, int V, int[] targets, int tOff, int tStride, float scale, float[]? losses = null, float[]? rowScale = null)
     {
         var rowLoss = Scratch.Get(2, N);
-        Workers.For(0, (N + 15) / 16, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 15) / 16, ch =>
         {
             for (int i = ch * 16, end = Math.Min(N, i + 16); i < end; i++)
             {

@@ -1,6 +1,7 @@
 // RMSNorm forward/backward over rows: y = x · rstd · w, rstd = 1/sqrt(mean(x²) + eps). x, y: [N, C]; rstd: [N].
 // Backward adds into dx and dw; dw is reduced over fixed row chunks in a fixed order (deterministic).
 using System.Numerics.Tensors;
+using SharpSeek.Tensors;
 
 namespace SharpSeek.Training.Kernels;
 
@@ -11,7 +12,7 @@ public static class Norm
     /// <summary>x [N,C] (row stride ldx) → y [N,C] (row stride ldy), rstd [N]. y may alias x only if the caller saved x.</summary>
     public static void RmsForward(float[] x, int ldx, int offX, float[] w, float[] y, int ldy, int offY, float[] rstd, int N, int C, float eps, int wOff = 0)
     {
-        Workers.For(0, (N + Chunk - 1) / Chunk, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + Chunk - 1) / Chunk, ch =>
         {
             var wt = w.AsSpan(wOff, C);
             for (int i = ch * Chunk, end = Math.Min(N, i + Chunk); i < end; i++)
@@ -32,7 +33,7 @@ public static class Norm
     {
         int chunks = (N + Chunk - 1) / Chunk;
         var partial = Scratch.Get(0, chunks * C);
-        Workers.For(0, chunks, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach(chunks, ch =>
         {
             var pw = partial.AsSpan(ch * C, C);
             pw.Clear();

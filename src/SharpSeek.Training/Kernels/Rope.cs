@@ -1,6 +1,8 @@
 // Rotary embedding forward/backward on strided head slices, for both layouts: interleaved pairs (x[2j], x[2j+1])
 // (DeepSeek) and rotate-half pairs (x[j], x[j+d/2]) (Qwen2/Llama). cos/sin: [maxPos, d/2] tables from the model's
 // RopeTable (so training and inference share the angles bit for bit). Backward applies the transposed rotation.
+using SharpSeek.Tensors;
+
 namespace SharpSeek.Training.Kernels;
 
 public static class Rope
@@ -10,7 +12,7 @@ public static class Rope
         bool interleaved, bool inverse)
     {
         int half = dim / 2;
-        Workers.For(0, (N + 63) / 64, Workers.Count, ch =>
+        WorkerPool.Shared.ForEach((N + 63) / 64, ch =>
         {
             for (int i = ch * 64, end = Math.Min(N, i + 64); i < end; i++)
             {
