@@ -1,6 +1,8 @@
 // `sharpseek convert --model M --out F.gguf --type f16|q8_0|q4_0|q4_k`: a Hugging Face folder to one GGUF file
 // llama.cpp loads (tokenizer carried along); `sharpseek convert --model F.gguf --out DIR`: back to config.json +
-// model.safetensors + tokenizer.json. The direction follows the input: a .gguf file converts to a folder.
+// model.safetensors + tokenizer.json; `sharpseek convert --model DIR --out DIR2 --type bf16`: the HF folder with its
+// floats recast (FP8 dequantized). The direction follows the paths: a .gguf input converts to a folder, a .gguf
+// output is written from a folder, and a folder to a folder is a cast.
 using System.CommandLine;
 using System.Text.Json;
 using SharpSeek.Model.Convert;
@@ -12,8 +14,8 @@ public static class ConvertVerb
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "HF folder / .safetensors (→ GGUF) or a .gguf file (→ HF folder)", Required = true };
-        var output = new Option<string>("--out") { Description = "output .gguf file, or output folder for a .gguf input", Required = true };
-        var type = new Option<string>("--type") { Description = "GGUF tensor type: f32, f16, bf16, q8_0, q4_0, q4_k (default f16)", DefaultValueFactory = _ => "f16" };
+        var output = new Option<string>("--out") { Description = "output .gguf file; or a folder: from a .gguf input, or a cast copy of an HF folder", Required = true };
+        var type = new Option<string>("--type") { Description = "GGUF tensor type: f32, f16, bf16, q8_0, q4_0, q4_k (default f16); for an HF → HF cast: f32, f16, bf16", DefaultValueFactory = _ => "f16" };
         var noMtp = new Option<bool>("--no-mtp") { Description = "leave DeepSeek-V3's multi-token-prediction layer out of the GGUF" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "list every tensor with its type and shape" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
@@ -29,6 +31,14 @@ public static class ConvertVerb
                     throw new ArgumentException("--type applies to HF → GGUF; a .gguf input converts to safetensors in its stored precision (F16/BF16 kept, the rest F32)");
                 if (File.Exists(outPath)) throw new ArgumentException($"--out {outPath} is a file; GGUF → HF writes a folder");
                 report = GgufConvert.ToHf(input, outPath, log);
+            }
+            else if (!outPath.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            {
+                string name = parse.GetValue(type)!;
+                if (!HfCast.OutTypes.TryGetValue(name, out var dtype))
+                    throw new ArgumentException($"--type {name}: an HF → HF cast writes {string.Join(", ", HfCast.OutTypes.Keys)} (quantized types go to a .gguf --out)");
+                if (parse.GetValue(noMtp)) throw new ArgumentException("--no-mtp applies to HF → GGUF; a cast keeps every tensor");
+                report = HfCast.Run(input, outPath, dtype, log);
             }
             else
             {
