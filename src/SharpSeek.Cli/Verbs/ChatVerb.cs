@@ -14,7 +14,7 @@ public static class ChatVerb
     {
         var model = new Option<string?>("--model") { Description = "model folder (config.json, safetensors, tokenizer.json); default: the embedded model" };
         var system = new Option<string?>("--system") { Description = "system prompt" };
-        var maxTokens = new Option<int?>("--max-tokens") { Description = "tokens per reply at most (default: 1024, capped by the context)" };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "tokens per reply at most (default: 4096, capped by the context; R1 reasoning runs long)" };
         var temperature = new Option<float>("--temperature") { Description = "0 = greedy; R1's recommendation is 0.6", DefaultValueFactory = _ => 0.6f };
         var topP = new Option<float>("--top-p") { Description = "nucleus mass", DefaultValueFactory = _ => 0.95f };
         var seed = new Option<int?>("--seed") { Description = "sampling seed (reproducible replies)" };
@@ -30,7 +30,7 @@ public static class ChatVerb
             var path = ModelPaths.Resolve(parse.GetValue(model));
             Console.Error.WriteLine($"loading {path} …");
             if (parse.GetValue(model) is null) Console.Error.WriteLine(ModelPaths.EmbeddedNote);
-            using var serving = ModelPaths.Load(path, new EngineOptions { Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1, PrefixCacheBytes = parse.GetValue(cacheMb) * (1L << 20) } });
+            using var serving = ModelPaths.Load(path, new EngineOptions { DefaultMaxTokens = 4096, Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1, PrefixCacheBytes = parse.GetValue(cacheMb) * (1L << 20) } });
             var session = new ChatSession(serving) { SystemPrompt = parse.GetValue(system), Sampling = sampling, MaxTokens = parse.GetValue(maxTokens), MaxReasoningTokens = parse.GetValue(budget) };
             bool color = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
             Console.OutputEncoding = System.Text.Encoding.UTF8;
@@ -56,7 +56,7 @@ public static class ModelPaths
     public const string EmbeddedName = "sharpseek-r1-tiny";
 
     public const string EmbeddedNote =
-        "This is SharpSeek's embedded model: a small (2.4M-parameter) DeepSeek-V3-architecture model that SharpSeek trained itself\n" +
+        "This is SharpSeek's embedded model: a small (6.6M-parameter) DeepSeek-V3-architecture model that SharpSeek trained itself\n" +
         "with the R1 recipe (pretraining on worked solutions, cold-start SFT, GRPO with rule rewards). It reasons in <think> and\n" +
         "answers arithmetic and Countdown problems (e.g. \"Compute 347 * 86.\"); it is not a general assistant. For a real model:\n" +
         "  sharpseek pull deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B   then   sharpseek chat --model DeepSeek-R1-Distill-Qwen-1.5B";
