@@ -1,7 +1,8 @@
 // Attention of the fast path over a batch of rows. MLA runs in the absorbed form: the cache holds the normalized
 // latent c_kv and the rope key only; q_nope is folded through W_k (kept transposed per head, f32, a layout change
 // made once at load) and the output through W_v (rows of kv_b_proj, stored type). GQA is the dense families'.
-// Work is split across the pool by (row, head) pairs.
+// Decode work is split across the pool by (row, head block) items (MLA) or (row, kv head) items (GQA), each a pair
+// of small GEMMs over the cached positions; a prompt chunk of one sequence by heads.
 using System.Numerics.Tensors;
 using SharpSeek.Tensors;
 
@@ -38,6 +39,15 @@ public sealed partial class InferenceModel
         if (minRows <= 0 || rows.Length < minRows) return false;
         foreach (var r in rows) if (!ReferenceEquals(r.Sequence, rows[0].Sequence)) return false;
         return true;
+    }
+
+    /// <summary>Head blocks per row for decode attention: all heads together once there are rows enough to share out,
+    /// else the largest divisor of the head count up to 4 (a function of n and heads only, never of the thread count).</summary>
+    static int HeadBlocks(int n, int heads)
+    {
+        if (n >= 4) return 1;
+        for (int b = 4; b > 1; b--) if (heads % b == 0) return b;
+        return 1;
     }
 
     static float[] ThreadBuffer(ref float[]? buffer, int size)
@@ -138,7 +148,11 @@ public sealed partial class InferenceModel
                 chunkRows = n;
                 m.Pool.For(h, naiveBody);
             }
-            else m.Pool.For(n * h, attendBody);
+            else
+            {
+                blocksPerRow = HeadBlocks(n, h);
+                m.Pool.For(n * blocksPerRow, attendBody);
+            }
             wo.MatMul(s.Heads.AsSpan(0, n * h * c.VHeadDim), n, y, m.Pool);
         }
 
@@ -183,40 +197,40 @@ public sealed partial class InferenceModel
             }
         }
 
-        // items = row·H + head: scores over the row's cached positions 0..pos, then o = W_v · Σ p c_kv.
+        // items = row·B + block of H/B heads (B from the row count alone, so results do not depend on the thread count):
+        // S = q_abs·c_kvᵀ + q_pe·k_peᵀ [hb, len] over the row's cached positions 0..pos (two GEMMs reading the
+        // cache once per block), softmax(S·scale), ctx = P·c_kv [hb, r], o_h = W_v,h · ctx_h.
         void AttendRange(int start, int end)
         {
             int h = c.NumAttentionHeads, qkd = c.QkHeadDim, nope = c.QkNopeHeadDim, rd = c.QkRopeHeadDim, r = c.KvLoraRank, vd = c.VHeadDim;
-            var qAbs = ThreadBuffer(ref t_vec, 2 * r).AsSpan(0, r);
-            var ctx = t_vec.AsSpan(r, r);
-            var tmp = ThreadBuffer(ref t_row, r + rd);
+            int blocks = blocksPerRow, hb = h / blocks;
+            var qAbs = ThreadBuffer(ref t_vec, 2 * hb * r).AsSpan(0, hb * r);
+            var ctx = t_vec.AsSpan(hb * r, hb * r);
             for (int item = start; item < end; item++)
             {
-                int i = item / h, head = item % h;
+                int i = item / blocks, h0 = item % blocks * hb;
                 var row = rowsCopy[i];
                 var seq = row.Sequence;
                 int len = row.Position + 1;
-                var scores = ThreadBuffer(ref t_scores, len).AsSpan(0, len);
-                var qRow = q.AsSpan((i * h + head) * qkd, qkd);
-                Ops.MatVec(wkT.AsSpan(head * r * nope, r * nope), qRow[..nope], qAbs);
-                var qPe = qRow.Slice(nope, rd);
-                for (int p = 0; p < len; p++)
+                var lat = seq.KeyRows(layer, len, seq.F16 ? ThreadBuffer(ref t_k, len * r) : default);
+                var kPe = seq.ValueRows(layer, len, seq.F16 ? ThreadBuffer(ref t_o, len * rd) : default);
+                var scores = ThreadBuffer(ref t_scores, hb * seq.Capacity).AsSpan(0, hb * len);
+                for (int j = 0; j < hb; j++)
+                    Ops.MatVec(wkT.AsSpan((h0 + j) * r * nope, r * nope), q.AsSpan((i * h + h0 + j) * qkd, nope), qAbs.Slice(j * r, r));
+                Gemm.General(qAbs, r, 1, lat, 1, r, scores, len, hb, len, r, accumulate: false);
+                Gemm.General(q.AsSpan((i * h + h0) * qkd + nope), qkd, 1, kPe, 1, rd, scores, len, hb, len, rd, accumulate: true);
+                for (int j = 0; j < hb; j++)
                 {
-                    var lat = seq.KeyRow(layer, p, tmp);
-                    float sc = TensorPrimitives.Dot(qAbs, lat);
-                    var kPe = seq.ValueRow(layer, p, tmp.AsSpan(r));
-                    scores[p] = (sc + TensorPrimitives.Dot(qPe, kPe)) * scale;
+                    var sj = scores.Slice(j * len, len);
+                    TensorPrimitives.Multiply(sj, scale, sj);
+                    Ops.Softmax(sj, sj);
                 }
-                Ops.Softmax(scores, scores);
-                ctx.Clear();
-                for (int p = 0; p < len; p++)
-                {
-                    var lat = seq.KeyRow(layer, p, tmp);
-                    TensorPrimitives.MultiplyAdd(lat, scores[p], ctx, ctx);
-                }
-                Quant.MatVec(wv[head].Type, wv[head].Data, vd, r, ctx, heads.AsSpan((i * h + head) * vd, vd));
+                Gemm.General(scores, len, 1, lat, r, 1, ctx, r, hb, r, len, accumulate: false);
+                for (int j = 0; j < hb; j++)
+                    Quant.MatVec(wv[h0 + j].Type, wv[h0 + j].Data, vd, r, ctx.Slice(j * r, r), heads.AsSpan((i * h + h0 + j) * vd, vd));
             }
         }
+        int blocksPerRow = 1;
     }
 
     sealed class FastGqa : FastAttention
@@ -319,35 +333,32 @@ public sealed partial class InferenceModel
                 chunkRows = n;
                 m.Pool.For(heads, prefillBody);        // a prompt chunk: per head, two GEMMs over the cached keys
             }
-            else m.Pool.For(n * heads, attendBody);
+            else m.Pool.For(n * kvHeads, attendBody);
             wo.MatMul(s.Heads.AsSpan(0, n * qw), n, y, m.Pool);
         }
 
+        // items = row·KV + kv head: S = q_g·kᵀ [group, len] for the group of query heads sharing the kv head, over the
+        // row's cached positions 0..pos; o_g = softmax(S·scale)·v [group, head_dim] (two GEMMs reading the cache once).
         void AttendRange(int start, int end)
         {
             int group = heads / kvHeads, kw = kvHeads * headDim;
-            var tmp = ThreadBuffer(ref t_row, kw);
             for (int item = start; item < end; item++)
             {
-                int i = item / heads, h = item % heads, kvh = h / group;
+                int i = item / kvHeads, kvh = item % kvHeads, h0 = kvh * group;
                 var row = rowsCopy[i];
                 var seq = row.Sequence;
                 int len = row.Position + 1;
-                var scores = ThreadBuffer(ref t_scores, len).AsSpan(0, len);
-                var qh = q.AsSpan((i * heads + h) * headDim, headDim);
-                for (int p = 0; p < len; p++)
+                var k = seq.KeyRows(layer, len, seq.F16 ? ThreadBuffer(ref t_k, len * kw) : default);
+                var scores = ThreadBuffer(ref t_scores, group * seq.Capacity).AsSpan(0, group * len);
+                Gemm.General(q.AsSpan((i * heads + h0) * headDim), headDim, 1, k[(kvh * headDim)..], 1, kw, scores, len, group, len, headDim, accumulate: false);
+                for (int j = 0; j < group; j++)
                 {
-                    var k = seq.KeyRow(layer, p, tmp);
-                    scores[p] = TensorPrimitives.Dot(qh, k.Slice(kvh * headDim, headDim)) * scale;
+                    var sj = scores.Slice(j * len, len);
+                    TensorPrimitives.Multiply(sj, scale, sj);
+                    Ops.Softmax(sj, sj);
                 }
-                Ops.Softmax(scores, scores);
-                var oh = outHeads.AsSpan((i * heads + h) * headDim, headDim);
-                oh.Clear();
-                for (int p = 0; p < len; p++)
-                {
-                    var v = seq.ValueRow(layer, p, tmp);
-                    TensorPrimitives.MultiplyAdd(v.Slice(kvh * headDim, headDim), scores[p], oh, oh);
-                }
+                var v = seq.ValueRows(layer, len, seq.F16 ? ThreadBuffer(ref t_o, len * kw) : default);
+                Gemm.General(scores, len, 1, v[(kvh * headDim)..], kw, 1, outHeads.AsSpan((i * heads + h0) * headDim), headDim, group, headDim, len, accumulate: false);
             }
         }
     }

@@ -81,6 +81,18 @@ public sealed class SequenceState
     internal ReadOnlySpan<float> KeyRow(int layer, int pos, Span<float> tmp) => Load(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], pos, tmp);
     internal ReadOnlySpan<float> ValueRow(int layer, int pos, Span<float> tmp) => Load(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], pos, tmp);
 
+    /// <summary>Rows [0, len) of a layer's keys (values) as f32 [len, width]: a view of an f32 cache, or an f16 cache
+    /// converted into tmp (at least len × width).</summary>
+    internal ReadOnlySpan<float> KeyRows(int layer, int len, Span<float> tmp) => LoadRows(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], len, tmp);
+    internal ReadOnlySpan<float> ValueRows(int layer, int len, Span<float> tmp) => LoadRows(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], len, tmp);
+
+    static ReadOnlySpan<float> LoadRows(float[]? f32, Half[]? f16, int width, int len, Span<float> tmp)
+    {
+        if (f32 is not null) return f32.AsSpan(0, len * width);
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(f16.AsSpan(0, len * width), tmp[..(len * width)]);
+        return tmp[..(len * width)];
+    }
+
     static ReadOnlySpan<float> Load(float[]? f32, Half[]? f16, int width, int pos, Span<float> tmp)
     {
         if (f32 is not null) return f32.AsSpan(pos * width, width);
