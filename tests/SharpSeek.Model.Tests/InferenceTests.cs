@@ -143,6 +143,34 @@ public class InferenceTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Decode attention splits each row's heads into blocks fixed by the row count, never by the thread count:
+    /// one row (head blocks) and five rows of different sequences (all heads together) give the same bits at t1 and t2.</summary>
+    [Theory]
+    [InlineData("v3-qlora-yarn-mtp")]
+    [InlineData("qwen2-tied")]
+    public void Decode_logits_do_not_depend_on_the_thread_count(string model)
+    {
+        var ids = Golden.Read(model).Ids;
+        float[] Run(int threads)
+        {
+            using var m = InferenceModel.Load(Fixtures.Path("models", model), new InferenceOptions { Threads = threads });
+            int v = m.Config.VocabSize;
+            var seqs = Enumerable.Range(0, 6).Select(_ => m.NewSequence(ids.Length)).ToArray();
+            var all = new List<float>();
+            var logits = new float[5 * v];
+            for (int t = 0; t < ids.Length; t++)
+            {
+                m.Forward([new BatchRow(ids[t], t, seqs[0])], logits);          // one row
+                all.AddRange(logits[..v]);
+                var rows = Enumerable.Range(1, 5).Select(j => new BatchRow(ids[(t + j) % ids.Length], t, seqs[j])).ToArray();
+                m.Forward(rows, logits);                                        // five sequences in one step
+                all.AddRange(logits);
+            }
+            return [.. all];
+        }
+        Assert.Equal(Run(1), Run(2));
+    }
+
     [Fact]
     public void F16_cache_stays_close()
     {

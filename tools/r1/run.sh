@@ -47,6 +47,11 @@ grpo() {
   retry S grpo --model "$(latest $R/coldstart)" --out $R/grpo --tasks arithmetic,countdown3 --minutes "$GRPO_MINUTES" --steps 2000 \
     --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens $MAXTOK --eval-every 25 --eval-n 50 --eval-k 4
 }
+grpo_more() {     # run 9b: GRPO continued from run 9's policy for another GRPO_MINUTES, β = 0 (no reference pass; groups with
+                  # equal rewards carry no gradient, so only sequences with signal are updated)
+  retry S grpo --model "$(latest $R/grpo)" --out $R/grpo-more --tasks arithmetic,countdown3 --minutes "$GRPO_MINUTES" --steps 2000 \
+    --group 8 --prompts 8 --lr 1e-4 --beta 0 --max-tokens $MAXTOK --eval-every 40 --eval-n 50 --eval-k 4
+}
 sft_baseline() {   # the same wall-clock of further SFT on the cold-start traces, from the same cold-start model
   S sft --model "$(latest $R/coldstart)" --data $R/data/cold_start.jsonl --out $R/sft-more --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
 }
