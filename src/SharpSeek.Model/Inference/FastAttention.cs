@@ -25,12 +25,17 @@ public sealed partial class InferenceModel
         for (int i = 0; i < n; i++)
         {
             var row = scores.Slice(i * len, len);
-            var live = row[..(p0 + i + 1)];
-            TensorPrimitives.Multiply(live, scale, live);
-            Ops.Softmax(live, live);
+            ScaledSoftmax(row[..(p0 + i + 1)], scale);
             row[(p0 + i + 1)..].Clear();
         }
         Gemm.Multiply(scores, vT, o, n, dv, len);
+    }
+
+    /// <summary>s ← softmax(s · scale), in place.</summary>
+    static void ScaledSoftmax(Span<float> s, float scale)
+    {
+        TensorPrimitives.Multiply(s, scale, s);
+        Ops.Softmax(s, s);
     }
 
     /// <summary>All rows continue one sequence and there are enough of them for the GEMM form to pay.</summary>
@@ -164,9 +169,7 @@ public sealed partial class InferenceModel
         {
             int r = c.KvLoraRank, width = c.NumAttentionHeads * (c.QkNopeHeadDim + c.VHeadDim);
             if (latents.Length < len * r) { latents = new float[len * r]; expanded = new float[(long)len * width]; }
-            var tmp = ThreadBuffer(ref t_row, r);
-            for (int p = 0; p < len; p++) seq.KeyRow(layer, p, tmp).CopyTo(latents.AsSpan(p * r, r));
-            kvB.MatMul(latents.AsSpan(0, len * r), len, expanded.AsSpan(0, len * width), m.Pool);
+            kvB.MatMul(seq.KeyRows(layer, 0, len, latents), len, expanded.AsSpan(0, len * width), m.Pool);   // latents: f16 widening room
         }
 
         // Naive MLA over the expanded keys/values, one head per item: k_h = [k_nope_h | k_pe] [len, qk_head_dim]
@@ -212,19 +215,14 @@ public sealed partial class InferenceModel
                 var row = rowsCopy[i];
                 var seq = row.Sequence;
                 int len = row.Position + 1;
-                var lat = seq.KeyRows(layer, len, seq.F16 ? ThreadBuffer(ref t_k, len * r) : default);
-                var kPe = seq.ValueRows(layer, len, seq.F16 ? ThreadBuffer(ref t_o, len * rd) : default);
+                var lat = seq.KeyRows(layer, 0, len, seq.F16 ? ThreadBuffer(ref t_k, len * r) : default);
+                var kPe = seq.ValueRows(layer, 0, len, seq.F16 ? ThreadBuffer(ref t_o, len * rd) : default);
                 var scores = ThreadBuffer(ref t_scores, hb * seq.Capacity).AsSpan(0, hb * len);
                 for (int j = 0; j < hb; j++)
                     Ops.MatVec(wkT.AsSpan((h0 + j) * r * nope, r * nope), q.AsSpan((i * h + h0 + j) * qkd, nope), qAbs.Slice(j * r, r));
                 Gemm.General(qAbs, r, 1, lat, 1, r, scores, len, hb, len, r, accumulate: false);
                 Gemm.General(q.AsSpan((i * h + h0) * qkd + nope), qkd, 1, kPe, 1, rd, scores, len, hb, len, rd, accumulate: true);
-                for (int j = 0; j < hb; j++)
-                {
-                    var sj = scores.Slice(j * len, len);
-                    TensorPrimitives.Multiply(sj, scale, sj);
-                    Ops.Softmax(sj, sj);
-                }
+                for (int j = 0; j < hb; j++) ScaledSoftmax(scores.Slice(j * len, len), scale);
                 Gemm.General(scores, len, 1, lat, r, 1, ctx, r, hb, r, len, accumulate: false);
                 for (int j = 0; j < hb; j++)
                     Quant.MatVec(wv[h0 + j].Type, wv[h0 + j].Data, vd, r, ctx.Slice(j * r, r), heads.AsSpan((i * h + h0 + j) * vd, vd));
@@ -348,16 +346,11 @@ public sealed partial class InferenceModel
                 var row = rowsCopy[i];
                 var seq = row.Sequence;
                 int len = row.Position + 1;
-                var k = seq.KeyRows(layer, len, seq.F16 ? ThreadBuffer(ref t_k, len * kw) : default);
+                var k = seq.KeyRows(layer, 0, len, seq.F16 ? ThreadBuffer(ref t_k, len * kw) : default);
                 var scores = ThreadBuffer(ref t_scores, group * seq.Capacity).AsSpan(0, group * len);
                 Gemm.General(q.AsSpan((i * heads + h0) * headDim), headDim, 1, k[(kvh * headDim)..], 1, kw, scores, len, group, len, headDim, accumulate: false);
-                for (int j = 0; j < group; j++)
-                {
-                    var sj = scores.Slice(j * len, len);
-                    TensorPrimitives.Multiply(sj, scale, sj);
-                    Ops.Softmax(sj, sj);
-                }
-                var v = seq.ValueRows(layer, len, seq.F16 ? ThreadBuffer(ref t_o, len * kw) : default);
+                for (int j = 0; j < group; j++) ScaledSoftmax(scores.Slice(j * len, len), scale);
+                var v = seq.ValueRows(layer, 0, len, seq.F16 ? ThreadBuffer(ref t_o, len * kw) : default);
                 Gemm.General(scores, len, 1, v[(kvh * headDim)..], kw, 1, outHeads.AsSpan((i * heads + h0) * headDim), headDim, group, headDim, len, accumulate: false);
             }
         }

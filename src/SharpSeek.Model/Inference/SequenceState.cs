@@ -78,26 +78,19 @@ public sealed class SequenceState
     internal void StoreValue(int layer, int pos, ReadOnlySpan<float> row) => Store(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], pos, row);
 
     /// <summary>The cached key / value row as f32 (f16 caches are widened into tmp).</summary>
-    internal ReadOnlySpan<float> KeyRow(int layer, int pos, Span<float> tmp) => Load(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], pos, tmp);
-    internal ReadOnlySpan<float> ValueRow(int layer, int pos, Span<float> tmp) => Load(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], pos, tmp);
+    internal ReadOnlySpan<float> KeyRow(int layer, int pos, Span<float> tmp) => KeyRows(layer, pos, 1, tmp);
+    internal ReadOnlySpan<float> ValueRow(int layer, int pos, Span<float> tmp) => ValueRows(layer, pos, 1, tmp);
 
-    /// <summary>Rows [0, len) of a layer's keys (values) as f32 [len, width]: a view of an f32 cache, or an f16 cache
-    /// converted into tmp (at least len × width).</summary>
-    internal ReadOnlySpan<float> KeyRows(int layer, int len, Span<float> tmp) => LoadRows(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], len, tmp);
-    internal ReadOnlySpan<float> ValueRows(int layer, int len, Span<float> tmp) => LoadRows(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], len, tmp);
+    /// <summary>Rows [start, start + count) of a layer's keys (values) as f32 [count, width]: a view of an f32 cache, or
+    /// an f16 cache widened into tmp (at least count × width).</summary>
+    internal ReadOnlySpan<float> KeyRows(int layer, int start, int count, Span<float> tmp) => Load(F16 ? null : Keys32[layer], F16 ? Keys16[layer] : null, KeyWidth[layer], start, count, tmp);
+    internal ReadOnlySpan<float> ValueRows(int layer, int start, int count, Span<float> tmp) => Load(F16 ? null : Values32[layer], F16 ? Values16[layer] : null, ValueWidth[layer], start, count, tmp);
 
-    static ReadOnlySpan<float> LoadRows(float[]? f32, Half[]? f16, int width, int len, Span<float> tmp)
+    static ReadOnlySpan<float> Load(float[]? f32, Half[]? f16, int width, int start, int count, Span<float> tmp)
     {
-        if (f32 is not null) return f32.AsSpan(0, len * width);
-        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(f16.AsSpan(0, len * width), tmp[..(len * width)]);
-        return tmp[..(len * width)];
-    }
-
-    static ReadOnlySpan<float> Load(float[]? f32, Half[]? f16, int width, int pos, Span<float> tmp)
-    {
-        if (f32 is not null) return f32.AsSpan(pos * width, width);
-        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(f16.AsSpan(pos * width, width), tmp[..width]);
-        return tmp[..width];
+        if (f32 is not null) return f32.AsSpan(start * width, count * width);
+        System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(f16.AsSpan(start * width, count * width), tmp[..(count * width)]);
+        return tmp[..(count * width)];
     }
 
     static void Store(float[]? f32, Half[]? f16, int width, int pos, ReadOnlySpan<float> row)
