@@ -45,7 +45,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
         bool tools = req.Tools.Count > 0 && req.ToolChoice.Mode != ToolChoiceMode.None;
         var prompt = model.PrepareChat(req.Messages, tools ? req.Tools : null, req.MaxReasoningTokens);
         var (grammar, afterMarker) = OutputGrammar(model, req);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        using var cts = new GenerationCancellation(ctx.RequestAborted);
         var handles = SubmitAll(model, req.N, cts, i => new GenerationRequest
         {
             Prompt = prompt.Tokens, StartInReasoning = prompt.StartInReasoning, SplitReasoning = !prompt.ContinuesAnswer,
@@ -177,7 +177,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
                 : req.Prompts.Select(p => p is string s ? model.PrepareText(s).Tokens : (int[])p).ToArray();
         }
         catch (ParameterException e) { throw ApiException.BadRequest(e.Message, e.Param, "invalid_value"); }
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        using var cts = new GenerationCancellation(ctx.RequestAborted);
         var handles = SubmitAll(model, prompts.Length * req.N, cts, k => new GenerationRequest
         {
             Prompt = prompts[k / req.N], SplitReasoning = false, Sampling = Seeded(req.Sampling, k % req.N),
@@ -233,7 +233,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
 
     // ------------------------------------------------------------------ shared
 
-    GenerationHandle[] SubmitAll(ServingModel model, int count, CancellationTokenSource cts, Func<int, GenerationRequest> make)
+    GenerationHandle[] SubmitAll(ServingModel model, int count, GenerationCancellation cts, Func<int, GenerationRequest> make)
     {
         try
         {

@@ -77,3 +77,26 @@ public class OverloadTests(TightServerFixture f) : IClassFixture<TightServerFixt
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
     }
 }
+
+public class GenerationCancellationTests
+{
+    [Fact]
+    public void LeavingTheHandlerCancelsGenerationsEvenBeforeRequestAbortedFires()
+    {
+        using var requestAborted = new CancellationTokenSource();
+        CancellationToken generation;
+        using (var c = new SharpSeek.Server.GenerationCancellation(requestAborted.Token)) generation = c.Token;
+        Assert.True(generation.IsCancellationRequested);   // a linked source merely disposed here would never fire
+        requestAborted.Cancel();                            // Kestrel's late signal after that is harmless
+    }
+
+    [Fact]
+    public void AClientThatGoesAwayCancelsTheGenerations()
+    {
+        using var requestAborted = new CancellationTokenSource();
+        using var c = new SharpSeek.Server.GenerationCancellation(requestAborted.Token);
+        Assert.False(c.Token.IsCancellationRequested);
+        requestAborted.Cancel();
+        Assert.True(c.Token.IsCancellationRequested);
+    }
+}
