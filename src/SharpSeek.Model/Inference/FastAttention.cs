@@ -120,16 +120,15 @@ public sealed partial class InferenceModel
             var s = m.s;
             int n = rows.Length, h = c.NumAttentionHeads, qkd = c.QkHeadDim, nope = c.QkNopeHeadDim, rd = c.QkRopeHeadDim, r = c.KvLoraRank;
             var qs = s.Q.AsSpan(0, n * h * qkd);
-            if (wq is not null) wq.MatMul(xn, n, qs, m.Pool);
+            var kv = s.Kv.AsSpan(0, n * (r + rd));
+            if (wq is not null) WeightMatrix.MatMulShared(xn, n, m.Pool, wq, qs, wkvA, kv);
             else
             {
                 var qa = s.QA.AsSpan(0, n * wqA!.Rows);
-                wqA.MatMul(xn, n, qa, m.Pool);
+                WeightMatrix.MatMulShared(xn, n, m.Pool, wqA, qa, wkvA, kv);
                 for (int i = 0; i < n; i++) Ops.RmsNorm(qa.Slice(i * wqA.Rows, wqA.Rows), qNorm, m.Eps, qa.Slice(i * wqA.Rows, wqA.Rows));
                 wqB!.MatMul(qa, n, qs, m.Pool);
             }
-            var kv = s.Kv.AsSpan(0, n * (r + rd));
-            wkvA.MatMul(xn, n, kv, m.Pool);
             for (int i = 0; i < n; i++)
             {
                 int pos = rows[i].Position;
@@ -306,9 +305,7 @@ public sealed partial class InferenceModel
             var qs = s.Q.AsSpan(0, n * qw);
             var ks = s.K.AsSpan(0, n * kw);
             var vs = s.Vv.AsSpan(0, n * kw);
-            wq.MatMul(xn, n, qs, m.Pool);
-            wk.MatMul(xn, n, ks, m.Pool);
-            wv.MatMul(xn, n, vs, m.Pool);
+            WeightMatrix.MatMulShared(xn, n, m.Pool, wq, qs, wk, ks, wv, vs);
             for (int i = 0; i < n; i++)
             {
                 var qi = qs.Slice(i * qw, qw);

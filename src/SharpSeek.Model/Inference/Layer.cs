@@ -73,8 +73,7 @@ public sealed partial class InferenceModel
         {
             var g = gBuf.AsSpan(0, n * hidden);
             var u = uBuf.AsSpan(0, n * hidden);
-            gate.MatMul(x, n, g, pool);
-            up.MatMul(x, n, u, pool);
+            WeightMatrix.MatMulShared(x, n, pool, gate, g, up, u);
             if (pool is { Threads: > 1 } && n >= 16)   // prefill: rows split across the pool, not serial
             {
                 swiG = gBuf; swiU = uBuf;

@@ -34,6 +34,22 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
         else Quant.MatMul(Type, Data, Rows, Cols, x[..(n * Cols)], n, y[..(n * Rows)], pool);
     }
 
+    /// <summary>y_k[n, rows_k] = x · W_kᵀ for matrices that read the same x (QKV; gate and up): one call into the pool
+    /// when they share type, width and layout (Quant.MatMulShared), else one MatMul each.</summary>
+    public static void MatMulShared(ReadOnlySpan<float> x, int n, WorkerPool? pool, WeightMatrix a, Span<float> ya, WeightMatrix b, Span<float> yb,
+        WeightMatrix? c = null, Span<float> yc = default)
+    {
+        bool same = b.Type == a.Type && b.Cols == a.Cols && b.Interleaved == a.Interleaved
+            && (c is null || c.Type == a.Type && c.Cols == a.Cols && c.Interleaved == a.Interleaved);
+        if (!same)
+        {
+            a.MatMul(x, n, ya, pool); b.MatMul(x, n, yb, pool); c?.MatMul(x, n, yc, pool);
+            return;
+        }
+        Quant.MatMulShared(a.Type, a.Cols, a.Interleaved, x[..(n * a.Cols)], n, pool, a.Data, a.Rows, ya[..(n * a.Rows)], b.Data, b.Rows, yb[..(n * b.Rows)],
+            c is null ? default : c.Data, c?.Rows ?? 0, c is null ? default : yc[..(n * c.Rows)]);
+    }
+
     /// <summary>One row dequantized to f32 (embedding lookup).</summary>
     public void Row(int r, Span<float> dst)
     {

@@ -82,6 +82,7 @@ public static partial class Quant
                     Type = type, Interleaved = interleaved,
                 };
                 int groups = interleaved ? rows / TileW : (rows + TileW - 1) / TileW;
+                job.Groups0 = groups;
                 if (inline) job.Run(0, groups);
                 else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
                 for (int r = groups * TileW; r < rows; r++)   // interleaved: the plain tail rows
@@ -109,6 +110,67 @@ public static partial class Quant
         }
     }
 
+    /// <summary>
+    /// y_k[n, rows_k] = x[n, cols] · W_kᵀ for two or three matrices of one type and width that read the same x (QKV,
+    /// SwiGLU's gate and up): x quantized once and the row groups of all of them split across the pool in one call.
+    /// Each output is the one <see cref="MatMul"/> gives. Fused on the tiled kernels (Q4_0/Q8_0 interleaved, other
+    /// tiled types in a batch); otherwise one MatMul per matrix.
+    /// </summary>
+    public static void MatMulShared(GgmlType type, int cols, bool interleaved, ReadOnlySpan<float> x, int n, WorkerPool? pool,
+        ReadOnlySpan<byte> w0, int rows0, Span<float> y0, ReadOnlySpan<byte> w1, int rows1, Span<float> y1,
+        ReadOnlySpan<byte> w2 = default, int rows2 = 0, Span<float> y2 = default) =>
+        MatMulShared(type, cols, interleaved, x, n, pool, w0, rows0, y0, w1, rows1, y1, w2, rows2, y2, Path);
+
+    internal static unsafe void MatMulShared(GgmlType type, int cols, bool interleaved, ReadOnlySpan<float> x, int n, WorkerPool? pool,
+        ReadOnlySpan<byte> w0, int rows0, Span<float> y0, ReadOnlySpan<byte> w1, int rows1, Span<float> y1,
+        ReadOnlySpan<byte> w2, int rows2, Span<float> y2, KernelPath path)
+    {
+        path = Clamp(path);
+        var at = ActivationType(type);
+        bool tiles = at != GgmlType.F32 && (interleaved
+            ? path >= KernelPath.V256 && rows0 % TileW == 0 && rows1 % TileW == 0 && rows2 % TileW == 0
+            : UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode));
+        long rowBytes = RowBytes(type, cols);
+        if (!tiles || n == 0 || w0.Length != rows0 * rowBytes || w1.Length != rows1 * rowBytes || w2.Length != rows2 * rowBytes
+            || x.Length != (long)n * cols || y0.Length != (long)n * rows0 || y1.Length != (long)n * rows1 || y2.Length != (long)n * rows2)
+        {   // unfused (MatMul checks every size and names a wrong one)
+            MatMul(type, w0, rows0, cols, x, n, y0, pool, path, interleaved);
+            MatMul(type, w1, rows1, cols, x, n, y1, pool, path, interleaved);
+            if (rows2 > 0 || w2.Length > 0 || y2.Length > 0) MatMul(type, w2, rows2, cols, x, n, y2, pool, path, interleaved);
+            return;
+        }
+        int xBytes = checked((int)RowBytes(at, cols));
+        long sideAt = ((long)xBytes * n + 63) & ~63L;
+        byte[] scratch = Scratch(checked((int)(sideAt + TileSideBytes(type, n, cols)) + 64));
+        fixed (byte* pw0 = w0, pw1 = w1, pw2 = w2, ps0 = scratch)
+        fixed (float* px = x, py0 = y0, py1 = y1, py2 = y2)
+        {
+            byte* xq = (byte*)(((nint)ps0 + 63) & ~(nint)63), side = xq + sideAt;
+            long work = (long)(rows0 + rows1 + rows2) * cols * n;
+            bool inline = pool == null || pool.Threads == 1 || work < 65536;
+            if (!inline && n >= 16)
+            {
+                var pj = new PrepareJob { At = at, Type = type, X = px, Xq = xq, Side = side, XBytes = xBytes, Cols = cols, N = n, Interleaved = interleaved };
+                pool!.For(n, ref pj);
+            }
+            else
+            {
+                for (int i = 0; i < n; i++) QuantizeActivations(at, px + (long)i * cols, xq + (long)i * xBytes, cols);
+                PrepareTiles(type, xq, xBytes, n, cols, side, interleaved);
+            }
+            static int Groups(int rows) => (rows + TileW - 1) / TileW;   // interleaved: rows % TileW == 0 here
+            var job = new TiledJob
+            {
+                W = pw0, W1 = pw1, W2 = pw2, X = xq, Side = side, Y = py0, Y1 = py1, Y2 = py2, RowBytes = rowBytes, XBytes = xBytes,
+                Cols = cols, Rows = rows0, Rows1 = rows1, Rows2 = rows2, Groups0 = Groups(rows0), Groups1 = Groups(rows1), N = n,
+                Type = type, Interleaved = interleaved,
+            };
+            int groups = Groups(rows0) + Groups(rows1) + Groups(rows2);
+            if (inline) job.Run(0, groups);
+            else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
+        }
+    }
+
     /// <summary>Tiled kernels for quantized MatMul (benches switch them off to compare with one Dot per pair).</summary>
     internal static bool UseTiles { get; set; } = true;
 
@@ -122,21 +184,32 @@ public static partial class Quant
         _ => Gemm.BType.F16,
     };
 
-    /// <summary>Tiled MatMul over groups of <see cref="TileW"/> weight rows; activation rows in passes of 64 (L2).</summary>
+    /// <summary>
+    /// Tiled MatMul over groups of <see cref="TileW"/> weight rows; activation rows in passes of 64 (L2). Up to three
+    /// matrices sharing x (MatMulShared): group indices [0, Groups0) are W's, the next Groups1 W1's, the rest W2's.
+    /// </summary>
     unsafe struct TiledJob : IParallelJob
     {
-        public byte* W, X, Side;
-        public float* Y;
+        public byte* W, W1, W2, X, Side;
+        public float* Y, Y1, Y2;
         public long RowBytes;
-        public int XBytes, Cols, Rows, N;
+        public int XBytes, Cols, Rows, Rows1, Rows2, Groups0, Groups1, N;
         public GgmlType Type;
         public bool Interleaved;
 
         public readonly void Run(int start, int end)
         {
+            int a = Groups0, b = a + Groups1;
+            if (start < a) RunOn(W, Y, Rows, start, Math.Min(end, a));
+            if (end > a && start < b) RunOn(W1, Y1, Rows1, Math.Max(start, a) - a, Math.Min(end, b) - a);
+            if (end > b) RunOn(W2, Y2, Rows2, Math.Max(start, b) - b, end - b);
+        }
+
+        readonly void RunOn(byte* w, float* y, int rows, int start, int end)
+        {
             if (N == 1 && Interleaved && Type == GgmlType.Q4_0)   // decode: one loop over the groups, setup hoisted
             {                                                   // (a Q8_0 version measured no faster than its tile)
-                DecodeQ4_0Interleaved(W, TileW * RowBytes, start, end, X, Side, Cols / QK, Y);
+                DecodeQ4_0Interleaved(w, TileW * RowBytes, start, end, X, Side, Cols / QK, y);
                 return;
             }
             const int Pass = 64;
@@ -146,9 +219,9 @@ public static partial class Quant
                 int xe = Math.Min(N, xs + Pass);
                 for (int g = start; g < end; g++)
                 {
-                    int r0 = g * TileW, rw = Math.Min(TileW, Rows - r0);
+                    int r0 = g * TileW, rw = Math.Min(TileW, rows - r0);
                     for (int i0 = xs; i0 < xe; i0 += tx)
-                        Tile(Type, W + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, Y + r0, Rows, Interleaved);
+                        Tile(Type, w + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, y + r0, rows, Interleaved);
                 }
             }
         }
