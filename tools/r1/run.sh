@@ -52,6 +52,11 @@ grpo_more() {     # run 9b: GRPO continued from run 9's policy for another GRPO_
   retry S grpo --model "$(latest $R/grpo)" --out $R/grpo-more --tasks arithmetic,countdown3 --minutes "$GRPO_MINUTES" --steps 2000 \
     --group 8 --prompts 8 --lr 1e-4 --beta 0 --max-tokens $MAXTOK --eval-every 40 --eval-n 50 --eval-k 4
 }
+grpo_arith() {     # run 10: GRPO on arithmetic alone from run 9's policy (its weak task); arithmetic traces are <= 450 tokens, so
+                  # a step is ~5x cheaper than a mixed one and 30 minutes hold the few hundred steps that moved run 3's arithmetic
+  retry S grpo --model "$(latest $R/grpo)" --out $R/grpo-arith --tasks arithmetic --minutes "$GRPO_MINUTES" --steps 4000 \
+    --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 50 --eval-n 50 --eval-k 4
+}
 sft_baseline() {   # the same wall-clock of further SFT on the cold-start traces, from the same cold-start model
   S sft --model "$(latest $R/coldstart)" --data $R/data/cold_start.jsonl --out $R/sft-more --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
 }
