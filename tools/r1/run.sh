@@ -54,7 +54,7 @@ grpo_more() {     # run 9b: GRPO continued from run 9's policy for another GRPO_
     --group 8 --prompts 8 --lr 1e-4 --beta 0 --max-tokens $MAXTOK --eval-every 40 --eval-n 50 --eval-k 4
 }
 start_from_run9() {  # runs 10 and 10b start from run 9's policy as committed (the bf16 embedded model of commit d43dce9)
-  local d=$R/grpo/checkpoints/embedded f; mkdir -p "$d"
+  local d=$R/grpo/checkpoints/embedded f; rm -rf "$d"; mkdir -p "$d"   # rm: a symlink there is replaced, not written through
   for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do git show "d43dce9:models/sharpseek-r1-tiny/$f" > "$d/$f"; done
   echo embedded > $R/grpo/latest
 }
