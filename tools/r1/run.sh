@@ -68,6 +68,9 @@ grpo_mixed() {     # run 10b: both tasks again from run 10's policy; max 1,200 t
   retry S grpo --model "$(latest $R/grpo-arith)" --out $R/grpo-mixed --tasks arithmetic,countdown3 --minutes "$GRPO_MINUTES" --steps 4000 \
     --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 1200 --eval-every 40 --eval-n 50 --eval-k 4
 }
+sft_from_run9() {  # the baseline beside runs 10 / 10b: the same 30 minutes of further SFT on the cold-start traces, from run 9's policy
+  S sft --model "$(latest $R/grpo)" --data $R/data/cold_start.jsonl --out $R/sft-from-run9 --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
+}
 sft_baseline() {   # the same wall-clock of further SFT on the cold-start traces, from the same cold-start model
   S sft --model "$(latest $R/coldstart)" --data $R/data/cold_start.jsonl --out $R/sft-more --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
 }
