@@ -75,6 +75,22 @@ public class ChatTests
     }
 
     [Fact]
+    public async Task SingleTurnSendsEachMessageAloneButKeepsTheHistory()
+    {
+        using var m = TestModels.Scripted(TestModels.R1Script);
+        var chat = new ChatSession(m) { SystemPrompt = "Be brief.", SingleTurn = true };
+        await foreach (var _ in chat.SendAsync("What is 2+2?")) { }
+        var next = m.Formatter.Render(chat.PromptTurns("And 3+3?"), true);
+        Assert.Contains("Be brief.", next);
+        Assert.Contains("And 3+3?", next);
+        Assert.DoesNotContain("What is 2+2?", next);
+        Assert.DoesNotContain("The answer is 4.", next);
+        Assert.Equal(2, chat.Turns.Count);                               // kept for /save
+        chat.SingleTurn = false;
+        Assert.Contains("What is 2+2?", m.Formatter.Render(chat.PromptTurns("And 3+3?"), true));
+    }
+
+    [Fact]
     public async Task ReplStreamsDimmedReasoningAndRunsCommands()
     {
         using var m = TestModels.Scripted(TestModels.R1Script);

@@ -21,8 +21,9 @@ public static class ChatVerb
         var context = new Option<int>("--context") { Description = "context length in tokens (capped by the model's)", DefaultValueFactory = _ => 4096 };
         var hideReasoning = new Option<bool>("--hide-reasoning") { Description = "do not print the model's reasoning" };
         var cacheMb = new Option<int>("--prefix-cache-mb") { Description = "memory for KV blocks of earlier turns, so a turn computes only what is new (0 = off)", DefaultValueFactory = _ => 256 };
+        var singleTurn = new Option<bool?>("--single-turn") { Description = "send each message without the earlier turns (default: on for the embedded model, which was trained on single problems; off otherwise)" };
         var budget = new Option<int?>("--max-reasoning-tokens") { Description = "thinking budget: reasoning tokens per reply at most (0 = no thinking); /budget changes it" };
-        var cmd = new Command("chat", "Chat with a model in the terminal (reasoning shown dimmed).") { model, system, maxTokens, temperature, topP, seed, context, hideReasoning, budget, cacheMb };
+        var cmd = new Command("chat", "Chat with a model in the terminal (reasoning shown dimmed).") { model, system, maxTokens, temperature, topP, seed, context, hideReasoning, budget, cacheMb, singleTurn };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var sampling = new SamplingParams { Temperature = parse.GetValue(temperature), TopP = parse.GetValue(topP), Seed = parse.GetValue(seed) };
@@ -31,7 +32,14 @@ public static class ChatVerb
             Console.Error.WriteLine($"loading {path} …");
             if (parse.GetValue(model) is null) Console.Error.WriteLine(ModelPaths.EmbeddedNote);
             using var serving = ModelPaths.Load(path, new EngineOptions { DefaultMaxTokens = 4096, Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1, PrefixCacheBytes = parse.GetValue(cacheMb) * (1L << 20) } });
-            var session = new ChatSession(serving) { SystemPrompt = parse.GetValue(system), Sampling = sampling, MaxTokens = parse.GetValue(maxTokens), MaxReasoningTokens = parse.GetValue(budget) };
+            bool single = parse.GetValue(singleTurn) ?? parse.GetValue(model) is null;
+            if (single && parse.GetValue(model) is null && parse.GetValue(singleTurn) is null)
+                Console.Error.WriteLine("It answers one problem at a time: each message is sent without the earlier turns (--single-turn false sends them).");
+            var session = new ChatSession(serving)
+            {
+                SystemPrompt = parse.GetValue(system), Sampling = sampling, MaxTokens = parse.GetValue(maxTokens), MaxReasoningTokens = parse.GetValue(budget),
+                SingleTurn = single,
+            };
             bool color = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
             Console.OutputEncoding = System.Text.Encoding.UTF8;
             var repl = new ChatRepl(session, Console.In, Console.Out, color) { ShowReasoning = !parse.GetValue(hideReasoning) };

@@ -18,6 +18,9 @@ public sealed class ChatSession(ServingModel model)
     public int? MaxTokens { get; set; }
     /// <summary>Thinking budget in tokens (null = none): the engine closes the reasoning when it is spent.</summary>
     public int? MaxReasoningTokens { get; set; }
+    /// <summary>Send each message alone (system prompt + this message), not the earlier turns; they are still kept and
+    /// saved. For models trained on single problems, like the embedded one, which earlier turns only confuse.</summary>
+    public bool SingleTurn { get; set; }
     public IReadOnlyList<ChatTurn> Turns => turns;
     public GenerationUsage? LastUsage { get; private set; }
     public FinishReason? LastFinish { get; private set; }
@@ -34,13 +37,23 @@ public sealed class ChatSession(ServingModel model)
         return all;
     }
 
+    /// <summary>The turns the model sees for the next message: the conversation, or with SingleTurn only the system prompt and it.</summary>
+    public List<ChatTurn> PromptTurns(string user)
+    {
+        if (!SingleTurn) return Conversation(user);
+        var all = new List<ChatTurn>();
+        if (!string.IsNullOrEmpty(SystemPrompt)) all.Add(new ChatTurn("system", SystemPrompt));
+        all.Add(new ChatTurn("user", user));
+        return all;
+    }
+
     /// <summary>
     /// Streams the reply to <paramref name="user"/>. The exchange is recorded when the stream ends, also when it
     /// was cancelled (the partial answer is kept, as a stopped ChatGPT reply is).
     /// </summary>
     public async IAsyncEnumerable<GenerationDelta> SendAsync(string user, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        var prompt = model.PrepareChat(Conversation(user), maxReasoningTokens: MaxReasoningTokens);
+        var prompt = model.PrepareChat(PromptTurns(user), maxReasoningTokens: MaxReasoningTokens);
         var handle = model.Submit(new GenerationRequest
         {
             Prompt = prompt.Tokens, Sampling = Sampling, StartInReasoning = prompt.StartInReasoning,
