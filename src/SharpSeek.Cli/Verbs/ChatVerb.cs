@@ -32,8 +32,8 @@ public static class ChatVerb
             Console.Error.WriteLine($"loading {path} …");
             if (parse.GetValue(model) is null) Console.Error.WriteLine(ModelPaths.EmbeddedNote);
             using var serving = ModelPaths.Load(path, new EngineOptions { DefaultMaxTokens = 4096, Scheduler = new SchedulerOptions { ContextLength = parse.GetValue(context), MaxBatch = 1, PrefixCacheBytes = parse.GetValue(cacheMb) * (1L << 20) } });
-            bool single = parse.GetValue(singleTurn) ?? parse.GetValue(model) is null;
-            if (single && parse.GetValue(model) is null && parse.GetValue(singleTurn) is null)
+            bool embedded = parse.GetValue(model) is null, single = parse.GetValue(singleTurn) ?? embedded;
+            if (embedded && parse.GetValue(singleTurn) is null)
                 Console.Error.WriteLine("It answers one problem at a time: each message is sent without the earlier turns (--single-turn false sends them).");
             var session = new ChatSession(serving)
             {

@@ -27,23 +27,18 @@ public sealed class ChatSession(ServingModel model)
 
     public void Reset() { turns.Clear(); LastUsage = null; LastFinish = null; }
 
-    /// <summary>The turns sent to the model: system prompt first, then the history.</summary>
-    public List<ChatTurn> Conversation(string? nextUser = null)
-    {
-        var all = new List<ChatTurn>();
-        if (!string.IsNullOrEmpty(SystemPrompt)) all.Add(new ChatTurn("system", SystemPrompt));
-        all.AddRange(turns);
-        if (nextUser is not null) all.Add(new ChatTurn("user", nextUser));
-        return all;
-    }
+    /// <summary>The conversation: system prompt first, then the history (and the next message).</summary>
+    public List<ChatTurn> Conversation(string? nextUser = null) => WithSystem(turns, nextUser);
 
     /// <summary>The turns the model sees for the next message: the conversation, or with SingleTurn only the system prompt and it.</summary>
-    public List<ChatTurn> PromptTurns(string user)
+    public List<ChatTurn> PromptTurns(string user) => WithSystem(SingleTurn ? [] : turns, user);
+
+    List<ChatTurn> WithSystem(List<ChatTurn> history, string? nextUser)
     {
-        if (!SingleTurn) return Conversation(user);
         var all = new List<ChatTurn>();
         if (!string.IsNullOrEmpty(SystemPrompt)) all.Add(new ChatTurn("system", SystemPrompt));
-        all.Add(new ChatTurn("user", user));
+        all.AddRange(history);
+        if (nextUser is not null) all.Add(new ChatTurn("user", nextUser));
         return all;
     }
 

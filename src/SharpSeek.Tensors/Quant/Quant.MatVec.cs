@@ -48,12 +48,16 @@ public static partial class Quant
             Gemm.Run(x, w, GemmB(type), y, n, rows, cols, pool, accumulate: false, path);
             return;
         }
-        int xBytes = checked((int)RowBytes(at, cols));
         bool isFloat = at == GgmlType.F32;
-        bool tiled = interleaved || !isFloat && UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode);
+        if (interleaved || !isFloat && UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode))
+        {
+            TiledMatMul(type, cols, interleaved, x, n, pool, path, w, rows, y, default, 0, default, default, 0, default);
+            return;
+        }
+        int xBytes = checked((int)RowBytes(at, cols));
         bool f16Split = type == GgmlType.F16 && n == 1 && UseTiles && F16SplitChunk(path) > 0;
         long sideAt = ((long)xBytes * n + 63) & ~63L;
-        long scratchBytes = f16Split ? 4L * cols : isFloat ? 0 : sideAt + (tiled ? TileSideBytes(type, n, cols) : n == 1 ? DecodeSideBytes(type, cols) : 0);
+        long scratchBytes = f16Split ? 4L * cols : isFloat ? 0 : sideAt + (n == 1 ? DecodeSideBytes(type, cols) : 0);
         byte[] scratch = scratchBytes == 0 ? [] : Scratch(checked((int)scratchBytes + 64));
         fixed (byte* pw = w)
         fixed (float* px = x)
@@ -64,31 +68,13 @@ public static partial class Quant
             byte* xq = isFloat ? (byte*)px : ps;
             long work = (long)rows * cols * n;
             bool inline = pool == null || pool.Threads == 1 || work < 65536;
-            bool prepared = false;
-            if (!isFloat && !inline && n >= 16)   // prefill: rows quantized, and their tile records made, across the pool
+            if (!isFloat && !inline && n >= 16)   // prefill: rows quantized across the pool
             {
-                var pj = new PrepareJob { At = at, Type = type, X = px, Xq = xq, Side = tiled ? ps + sideAt : null, XBytes = xBytes, Cols = cols, N = n, Interleaved = interleaved };
+                var pj = new PrepareJob { At = at, Type = type, X = px, Xq = xq, XBytes = xBytes, Cols = cols, N = n };
                 pool!.For(n, ref pj);
-                prepared = true;
             }
             else if (!isFloat)
                 for (int i = 0; i < n; i++) QuantizeActivations(at, px + (long)i * cols, xq + (long)i * xBytes, cols);
-            if (tiled)
-            {
-                if (!prepared) PrepareTiles(type, xq, xBytes, n, cols, ps + sideAt, interleaved);
-                var job = new TiledJob
-                {
-                    W = pw, X = xq, Side = ps + sideAt, Y = py, RowBytes = rowBytes, XBytes = xBytes, Cols = cols, Rows = rows, N = n,
-                    Type = type, Interleaved = interleaved,
-                };
-                int groups = interleaved ? rows / TileW : (rows + TileW - 1) / TileW;
-                job.Groups0 = groups;
-                if (inline) job.Run(0, groups);
-                else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
-                for (int r = groups * TileW; r < rows; r++)   // interleaved: the plain tail rows
-                    for (int i = 0; i < n; i++) py[(long)i * rows + r] = DotKernel(type, pw + r * rowBytes, xq + (long)i * xBytes, cols, path);
-                return;
-            }
             byte* side = null;
             if (f16Split)
             {
@@ -121,34 +107,49 @@ public static partial class Quant
         ReadOnlySpan<byte> w2 = default, int rows2 = 0, Span<float> y2 = default) =>
         MatMulShared(type, cols, interleaved, x, n, pool, w0, rows0, y0, w1, rows1, y1, w2, rows2, y2, Path);
 
-    internal static unsafe void MatMulShared(GgmlType type, int cols, bool interleaved, ReadOnlySpan<float> x, int n, WorkerPool? pool,
+    internal static void MatMulShared(GgmlType type, int cols, bool interleaved, ReadOnlySpan<float> x, int n, WorkerPool? pool,
         ReadOnlySpan<byte> w0, int rows0, Span<float> y0, ReadOnlySpan<byte> w1, int rows1, Span<float> y1,
         ReadOnlySpan<byte> w2, int rows2, Span<float> y2, KernelPath path)
     {
         path = Clamp(path);
-        var at = ActivationType(type);
-        bool tiles = at != GgmlType.F32 && (interleaved
-            ? path >= KernelPath.V256 && rows0 % TileW == 0 && rows1 % TileW == 0 && rows2 % TileW == 0
-            : UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode));
+        bool tiled = interleaved
+            ? type is GgmlType.Q4_0 or GgmlType.Q8_0 && path >= KernelPath.V256
+            : ActivationType(type) != GgmlType.F32 && UseTiles && Tiled(type, path) && (n > 1 || MultiRowDecode);
         long rowBytes = RowBytes(type, cols);
-        if (!tiles || n == 0 || w0.Length != rows0 * rowBytes || w1.Length != rows1 * rowBytes || w2.Length != rows2 * rowBytes
-            || x.Length != (long)n * cols || y0.Length != (long)n * rows0 || y1.Length != (long)n * rows1 || y2.Length != (long)n * rows2)
+        if (!tiled || n <= 0 || rows0 < 0 || rows1 < 0 || rows2 < 0 || w0.Length != rows0 * rowBytes || w1.Length != rows1 * rowBytes
+            || w2.Length != rows2 * rowBytes || x.Length != (long)n * cols || y0.Length != (long)n * rows0 || y1.Length != (long)n * rows1
+            || y2.Length != (long)n * rows2)
         {   // unfused (MatMul checks every size and names a wrong one)
             MatMul(type, w0, rows0, cols, x, n, y0, pool, path, interleaved);
             MatMul(type, w1, rows1, cols, x, n, y1, pool, path, interleaved);
             if (rows2 > 0 || w2.Length > 0 || y2.Length > 0) MatMul(type, w2, rows2, cols, x, n, y2, pool, path, interleaved);
             return;
         }
+        TiledMatMul(type, cols, interleaved, x, n, pool, path, w0, rows0, y0, w1, rows1, y1, w2, rows2, y2);
+    }
+
+    /// <summary>
+    /// The tiled kernels over one to three matrices that read the same x (sizes already checked): x quantized and its
+    /// tile records made once, the row groups of all matrices in one pool call, then any plain tail rows of an
+    /// interleaved matrix (rows % 4) one Dot each.
+    /// </summary>
+    static unsafe void TiledMatMul(GgmlType type, int cols, bool interleaved, ReadOnlySpan<float> x, int n, WorkerPool? pool, KernelPath path,
+        ReadOnlySpan<byte> w0, int rows0, Span<float> y0, ReadOnlySpan<byte> w1, int rows1, Span<float> y1,
+        ReadOnlySpan<byte> w2, int rows2, Span<float> y2)
+    {
+        var at = ActivationType(type);
+        long rowBytes = RowBytes(type, cols);
         int xBytes = checked((int)RowBytes(at, cols));
         long sideAt = ((long)xBytes * n + 63) & ~63L;
         byte[] scratch = Scratch(checked((int)(sideAt + TileSideBytes(type, n, cols)) + 64));
+        int Groups(int rows) => interleaved ? rows / TileW : (rows + TileW - 1) / TileW;
         fixed (byte* pw0 = w0, pw1 = w1, pw2 = w2, ps0 = scratch)
         fixed (float* px = x, py0 = y0, py1 = y1, py2 = y2)
         {
             byte* xq = (byte*)(((nint)ps0 + 63) & ~(nint)63), side = xq + sideAt;
             long work = (long)(rows0 + rows1 + rows2) * cols * n;
             bool inline = pool == null || pool.Threads == 1 || work < 65536;
-            if (!inline && n >= 16)
+            if (!inline && n >= 16)   // prefill: rows quantized, and their tile records made, across the pool
             {
                 var pj = new PrepareJob { At = at, Type = type, X = px, Xq = xq, Side = side, XBytes = xBytes, Cols = cols, N = n, Interleaved = interleaved };
                 pool!.For(n, ref pj);
@@ -158,7 +159,6 @@ public static partial class Quant
                 for (int i = 0; i < n; i++) QuantizeActivations(at, px + (long)i * cols, xq + (long)i * xBytes, cols);
                 PrepareTiles(type, xq, xBytes, n, cols, side, interleaved);
             }
-            static int Groups(int rows) => (rows + TileW - 1) / TileW;   // interleaved: rows % TileW == 0 here
             var job = new TiledJob
             {
                 W = pw0, W1 = pw1, W2 = pw2, X = xq, Side = side, Y = py0, Y1 = py1, Y2 = py2, RowBytes = rowBytes, XBytes = xBytes,
@@ -168,6 +168,15 @@ public static partial class Quant
             int groups = Groups(rows0) + Groups(rows1) + Groups(rows2);
             if (inline) job.Run(0, groups);
             else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
+            PlainTail(pw0, rows0, py0);
+            PlainTail(pw1, rows1, py1);
+            PlainTail(pw2, rows2, py2);
+
+            void PlainTail(byte* w, int rows, float* y)
+            {
+                for (int r = Groups(rows) * TileW; r < rows; r++)
+                    for (int i = 0; i < n; i++) y[(long)i * rows + r] = DotKernel(type, w + r * rowBytes, xq + (long)i * xBytes, cols, path);
+            }
         }
     }
 
