@@ -39,6 +39,9 @@ public sealed class ServingModel : IDisposable
     public EngineOptions Options { get; }
     public DateTimeOffset Created { get; } = DateTimeOffset.UtcNow;
     public int ContextLength => Scheduler.ContextLength;
+    /// <summary>The model answers one message at a time (trained on single problems): chat front ends send each
+    /// message without the earlier turns. Advertised as <c>single_turn</c> in /v1/models; the API itself is unchanged.</summary>
+    public bool SingleTurn { get; set; }
 
     public ServingModel(string id, IStepModel model, Tokenizer tokenizer, IChatFormatter formatter, IEnumerable<int> stopTokenIds, EngineOptions? options = null)
     {

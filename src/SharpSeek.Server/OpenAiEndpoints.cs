@@ -28,7 +28,7 @@ sealed class OpenAiEndpoints(SharpSeekServer server, ILogger log, ServerMetrics 
     static object Card(ServingModel m) => new
     {
         id = m.Id, @object = "model", created = m.Created.ToUnixTimeSeconds(), owned_by = "sharpseek",
-        context_length = m.ContextLength,
+        context_length = m.ContextLength, single_turn = m.SingleTurn,
     };
 
     ServingModel Resolve(string id) => server.Models.TryGetValue(id, out var m) ? m

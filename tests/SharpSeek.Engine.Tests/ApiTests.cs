@@ -25,6 +25,7 @@ public class ApiTests(ServerFixture f) : IClassFixture<ServerFixture>
         Assert.Contains("\"ok\"", health);
         var one = await f.Http.GetAsync("/v1/models/chat-tiny");
         Assert.Equal(HttpStatusCode.OK, one.StatusCode);
+        Assert.Contains("\"single_turn\":false", await one.Content.ReadAsStringAsync());    // a SharpSeek extra, read by the web page
         Assert.Equal(HttpStatusCode.NotFound, (await f.Http.GetAsync("/v1/models/nope")).StatusCode);
     }
 

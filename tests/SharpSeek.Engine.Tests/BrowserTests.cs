@@ -1,6 +1,7 @@
 // The web chat page in a real browser: Debian's chromium driven headless by Playwright for .NET through its
 // executable path (CI installs it with `apt-get install -y chromium`). Load the page, pick a model, send a
 // message, watch reasoning and answer stream, stop a reply, start a new chat; a screenshot is saved.
+using System.Text.Json;
 using Microsoft.Playwright;
 using SharpSeek.Engine;
 using SharpSeek.Server;
@@ -30,6 +31,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             TestModels.Scripted(endless, id: "endless", stepDelay: TimeSpan.FromMilliseconds(10), defaultMaxTokens: 3000),
             TestModels.Scripted(TestModels.Ids("Formatting.\n</think>\n\n" + MarkdownAnswer), id: "markdown"),
         ];
+        models[2].SingleTurn = true;
         Server = SharpSeekServer.Create(new ServerOptions { Port = 0, LogLevel = Microsoft.Extensions.Logging.LogLevel.Warning }, models);
         await Server.StartAsync();
         if (!File.Exists(Chromium))
@@ -118,5 +120,38 @@ public class BrowserTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await Assertions.Expect(answer.Locator(":scope > code")).ToHaveTextAsync("x");
         Assert.Equal(0, await answer.Locator("b, img").CountAsync());          // model text never becomes markup
         await Assertions.Expect(answer).ToContainTextAsync("<img src=x onerror=alert(1)>");
+    }
+
+    [Fact]
+    public async Task ASingleTurnModelGetsEachMessageAloneOthersTheWholeChat()
+    {
+        var page = await f.Browser.NewPageAsync();
+        var sent = new List<JsonElement>();
+        page.Request += (_, r) => { if (r.Url.EndsWith("/v1/chat/completions")) lock (sent) sent.Add(JsonDocument.Parse(r.PostData!).RootElement.GetProperty("messages").Clone()); };
+        await page.GotoAsync(f.Server.Address.ToString());
+        await Assertions.Expect(page.Locator("#model option")).ToHaveCountAsync(3);
+
+        async Task Chat(string model, string status)
+        {
+            await page.SelectOptionAsync("#model", model);
+            await page.ClickAsync("#new-chat");
+            await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(status);
+            foreach (var (text, i) in new[] { ("first", 0), ("second", 1) })
+            {
+                await page.FillAsync("#input", text);
+                await page.PressAsync("#input", "Enter");
+                await Assertions.Expect(page.Locator(".msg.assistant .meta").Nth(i)).Not.ToBeEmptyAsync(new() { Timeout = 15000 });
+            }
+        }
+
+        await Chat("markdown", "This model answers each message on its own: earlier turns are not sent to it.");
+        await Chat("sharpseek-r1-demo", "");
+        Assert.Equal(4, sent.Count);
+        Assert.Equal([("user", "second")], Roles(sent[1]));
+        Assert.Equal([("user", "first"), ("assistant", BrowserFixture.Answer), ("user", "second")], Roles(sent[3]));
+        Assert.Equal(4, await page.Locator(".msg").CountAsync());       // the page still shows the whole chat
+
+        static (string, string)[] Roles(JsonElement messages) =>
+            messages.EnumerateArray().Select(m => (m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!)).ToArray();
     }
 }

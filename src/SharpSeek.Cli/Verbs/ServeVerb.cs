@@ -24,8 +24,9 @@ public static class ServeVerb
         var cacheMb = new Option<int>("--prefix-cache-mb") { Description = "memory for KV blocks of earlier prompts, reused by requests that begin alike (0 = off)", DefaultValueFactory = _ => 256 };
         var cacheDir = new Option<string?>("--prefix-cache-dir") { Description = "spill prefix-cache blocks evicted from memory to this directory (a folder per model)" };
         var cacheDiskMb = new Option<int>("--prefix-cache-disk-mb") { Description = "disk the spilled blocks may use", DefaultValueFactory = _ => 4096 };
+        var singleTurn = new Option<bool?>("--single-turn") { Description = "the web page sends each message without the earlier turns (default: on for the embedded model, which was trained on single problems; off otherwise)" };
         var cmd = new Command("serve", "Serve models over an OpenAI/DeepSeek-compatible HTTP API with a web chat page.")
-            { model, host, port, apiKey, context, maxBatch, maxQueue, prefillChunk, maxTokens, jsonLogs, cacheMb, cacheDir, cacheDiskMb };
+            { model, host, port, apiKey, context, maxBatch, maxQueue, prefillChunk, maxTokens, jsonLogs, cacheMb, cacheDir, cacheDiskMb, singleTurn };
         cmd.SetAction(parse => CliErrors.Run(() =>
         {
             var paths = parse.GetValue(model) is { Length: > 0 } given ? given.Select(ModelPaths.Resolve).ToArray() : [ModelPaths.Resolve(null)];
@@ -35,7 +36,9 @@ public static class ServeVerb
                     PrefixCacheBytes = parse.GetValue(cacheMb) * (1L << 20), PrefixCacheDir = parse.GetValue(cacheDir), PrefixCacheDiskBytes = parse.GetValue(cacheDiskMb) * (1L << 20) },
                 DefaultMaxTokens = parse.GetValue(maxTokens),
             };
+            bool embedded = parse.GetValue(model) is not { Length: > 0 };
             var models = paths.Select(p => { Console.Error.WriteLine($"loading {p} …"); return ModelPaths.Load(p, options); }).ToArray();
+            foreach (var m in models) m.SingleTurn = parse.GetValue(singleTurn) ?? embedded;
             var server = SharpSeekServer.Create(new ServerOptions
             {
                 Host = parse.GetValue(host)!, Port = parse.GetValue(port),

@@ -2,7 +2,7 @@
 // stream: true), shows `reasoning_content` deltas in a collapsible block and `content` as the answer.
 "use strict";
 const $ = (id) => document.getElementById(id);
-const state = { history: [], controller: null, apiKey: localStorage.getItem("sharpseek.apiKey") || "" };
+const state = { history: [], singleTurn: {}, controller: null, apiKey: localStorage.getItem("sharpseek.apiKey") || "" };
 
 function headers() {
   const h = { "Content-Type": "application/json" };
@@ -23,10 +23,16 @@ async function loadModels() {
   const r = await api("/v1/models");
   if (!r.ok) { $("status").textContent = "could not list models (" + r.status + ")"; return; }
   const { data } = await r.json();
+  state.singleTurn = Object.fromEntries(data.map((m) => [m.id, !!m.single_turn]));
   const select = $("model");
   select.replaceChildren(...data.map((m) => new Option(m.id + (m.context_length ? ` · ${m.context_length} ctx` : ""), m.id)));
   const saved = localStorage.getItem("sharpseek.model");
   if (saved && data.some((m) => m.id === saved)) select.value = saved;
+  hint();
+}
+
+function hint() {
+  $("status").textContent = state.singleTurn[$("model").value] ? "This model answers each message on its own: earlier turns are not sent to it." : "";
 }
 
 function add(role) {
@@ -60,7 +66,7 @@ function newChat() {
   state.history = [];
   $("messages").replaceChildren($("empty"));
   $("empty").hidden = false;
-  $("status").textContent = "";
+  hint();
   $("input").focus();
 }
 
@@ -96,7 +102,9 @@ async function send(text) {
   try {
     const r = await fetch("/v1/chat/completions", {
       method: "POST", headers: headers(), signal: state.controller.signal,
-      body: JSON.stringify({ model: $("model").value, messages: state.history, stream: true, stream_options: { include_usage: true } }),
+      // a single-turn model (trained on single problems) gets the new message alone; the page still shows the whole chat
+      body: JSON.stringify({ model: $("model").value, messages: state.singleTurn[$("model").value] ? state.history.slice(-1) : state.history,
+                             stream: true, stream_options: { include_usage: true } }),
     });
     if (!r.ok) {
       const body = await r.json().catch(() => ({}));
@@ -172,6 +180,6 @@ $("input").addEventListener("keydown", (e) => {
 $("input").addEventListener("input", (e) => { e.target.style.height = "auto"; e.target.style.height = e.target.scrollHeight + "px"; });
 $("stop").addEventListener("click", () => { if (state.controller) state.controller.abort(); });
 $("new-chat").addEventListener("click", newChat);
-$("model").addEventListener("change", (e) => localStorage.setItem("sharpseek.model", e.target.value));
+$("model").addEventListener("change", (e) => { localStorage.setItem("sharpseek.model", e.target.value); hint(); });
 loadModels();
 $("input").focus();
