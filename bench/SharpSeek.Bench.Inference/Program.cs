@@ -1,7 +1,9 @@
 // Inference throughput of SharpSeek against llama.cpp on the same GGUF files, measured in the same run,
-// repetitions interleaved (ours, theirs, ours, …), each side in its own process.
+// repetitions interleaved (ours, theirs, ours, …), each side in its own process. Each process makes one warm-up run
+// and K timed runs and reports their mean (llama-bench's own protocol; K = 1 measures a fresh process, where .NET is
+// still compiling hot methods to their final tier during the timed run).
 //   dotnet run -c Release --project bench/SharpSeek.Bench.Inference -- [--shape qwen2-1.5b,v2-lite-4l] [--type q4_0,q8_0]
-//       [-t 1,2] [-p 128] [-n 64] [-r 3] [--llama-bench PATH]   (or LLAMA_BENCH=PATH)
+//       [-t 1,2] [-p 128] [-n 64] [-r 3] [--runs-per-process 3] [--llama-bench PATH]   (or LLAMA_BENCH=PATH)
 // Models are random-weight stand-ins at real shapes (BenchModels), cached under bench/.models (not committed).
 // llama-bench is whatever binary you point at (built beside the project; nothing here builds it). Without it the
 // table shows ours and the memory-bandwidth roofline alone.
@@ -15,7 +17,7 @@ string Arg(string name, string fallback) { int i = Array.IndexOf(args, name); re
 var shapes = Arg("--shape", string.Join(",", BenchModels.Shapes)).Split(',');
 string? typeArg = Arg("--type", "") is { Length: > 0 } ta ? ta : null;
 var threads = Arg("-t", "1,2").Split(',').Select(int.Parse).ToArray();
-int p = int.Parse(Arg("-p", "128")), n = int.Parse(Arg("-n", "64")), reps = int.Parse(Arg("-r", "3"));
+int p = int.Parse(Arg("-p", "128")), n = int.Parse(Arg("-n", "64")), reps = int.Parse(Arg("-r", "3")), k = int.Parse(Arg("--runs-per-process", "3"));
 string? llamaBench = Arg("--llama-bench", Environment.GetEnvironmentVariable("LLAMA_BENCH") ?? "");
 if (llamaBench == "" || !File.Exists(llamaBench)) llamaBench = null;
 
@@ -25,7 +27,7 @@ string cli = Path.Combine(root, "src", "SharpSeek.Cli", "bin", "Release", "net10
 if (!File.Exists(cli)) throw new FileNotFoundException($"build the CLI first: dotnet build -c Release src/SharpSeek.Cli ({cli})");
 string commit = Git(root, "rev-parse --short HEAD");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}; kernels {Quant.KernelPathName}; commit {commit}");
-Console.WriteLine($"llama-bench: {llamaBench ?? "(not given: ratios omitted)"}");
+Console.WriteLine($"llama-bench: {llamaBench ?? "(not given: ratios omitted)"}; {reps} processes per side and cell, each a warm-up and {k} timed runs");
 Console.WriteLine("| model | type | threads | test | SharpSeek tok/s | llama.cpp tok/s | ratio | roofline (GB/s read) | peak RSS / (file + KV) |");
 Console.WriteLine("|---|---|---|---|---:|---:|---:|---:|---:|");
 foreach (var shape in shapes)
@@ -46,8 +48,8 @@ foreach (var shape in shapes)
             for (int r = 0; r < reps; r++)
             {
                 bandwidth.Add(Bandwidth.Measure(t));       // the roofline, measured beside each repetition
-                ours.Add(Ours(cli, gguf, p, n, t));
-                if (llamaBench is not null) theirs.Add(LlamaBench(llamaBench, gguf, p, n, t));
+                ours.Add(Ours(cli, gguf, p, n, t, k));
+                if (llamaBench is not null) theirs.Add(LlamaBench(llamaBench, gguf, p, n, t, k));
             }
             double pp = ours.Average(o => o.GetProperty("pp_tok_s").GetDouble()), tg = ours.Average(o => o.GetProperty("tg_tok_s").GetDouble());
             double lpp = theirs.Count > 0 ? theirs.Average(x => x.Pp) : double.NaN, ltg = theirs.Count > 0 ? theirs.Average(x => x.Tg) : double.NaN;
@@ -61,15 +63,15 @@ foreach (var shape in shapes)
     }
 }
 
-static JsonElement Ours(string cli, string model, int p, int n, int t)
+static JsonElement Ours(string cli, string model, int p, int n, int t, int k)
 {
-    string stdout = Run("dotnet", $"\"{cli}\" bench --model \"{model}\" -p {p} -n {n} -t {t} -r 1 --json");
+    string stdout = Run("dotnet", $"\"{cli}\" bench --model \"{model}\" -p {p} -n {n} -t {t} -r {k} --json");
     return JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement.Clone();
 }
 
-static (double Pp, double Tg) LlamaBench(string exe, string model, int p, int n, int t)
+static (double Pp, double Tg) LlamaBench(string exe, string model, int p, int n, int t, int k)
 {
-    string stdout = Run(exe, $"-m \"{model}\" -p {p} -n {n} -t {t} -r 1 -o json");
+    string stdout = Run(exe, $"-m \"{model}\" -p {p} -n {n} -t {t} -r {k} -o json");
     double pp = double.NaN, tg = double.NaN;
     try
     {

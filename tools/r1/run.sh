@@ -86,8 +86,9 @@ student_grpo() {   # GRPO on the student alone, for the distillation's wall-cloc
 }
 student_grpo_arith() {  # GRPO from the student's ≤ 20 % cold start (arithmetic 0.11) on arithmetic alone, accuracy reward only (its
                         # mixed run collapsed onto the format reward), for the full GRPO_MINUTES: can RL lift a weak start given steps?
-  retry S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo-arith --tasks arithmetic --rewards accuracy=1 --minutes "$GRPO_MINUTES" --steps 8000 \
-    --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 100 --eval-n 50 --eval-k 4
+  # STUDENT_LR=3e-4: the same at a 3x learning rate, in its own folder
+  retry S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo-arith${STUDENT_LR:+-lr$STUDENT_LR} --tasks arithmetic --rewards accuracy=1 \
+    --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr ${STUDENT_LR:-1e-4} --beta 0.04 --max-tokens 600 --eval-every 100 --eval-n 50 --eval-k 4
 }
 evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
   for m in coldstart grpo sft-more distill/sft student-coldstart student-grpo; do
