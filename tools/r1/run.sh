@@ -84,17 +84,14 @@ student_grpo() {   # GRPO on the student alone, for the distillation's wall-cloc
   retry S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo --tasks arithmetic,countdown3 --minutes "$(awk '{print $1/60}' $R/distill/seconds.txt)" --steps 2000 \
     --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens $MAXTOK --eval-every 25 --eval-n 50 --eval-k 4
 }
-student_grpo_arith() {  # GRPO from the student's ≤ 20 % cold start (arithmetic 0.11) on arithmetic alone, accuracy reward only (its
-                        # mixed run collapsed onto the format reward), for the full GRPO_MINUTES: can RL lift a weak start given steps?
-  # STUDENT_LR=3e-4: the same at a 3x learning rate, in its own folder
-  retry S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo-arith${STUDENT_LR:+-lr$STUDENT_LR} --tasks arithmetic --rewards accuracy=1 \
-    --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr ${STUDENT_LR:-1e-4} --beta 0.04 --max-tokens 600 --eval-every 100 --eval-n 50 --eval-k 4
+student_grpo_task() {  # GRPO from the student's ≤ 20 % cold start on one task (NAME TASK MAX_TOKENS EVAL_EVERY), accuracy reward only
+                       # (its mixed run collapsed onto the format reward), for the full GRPO_MINUTES: can RL lift a weak start
+                       # given steps? STUDENT_LR=3e-4: the same at a 3x learning rate, in its own folder
+  retry S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo-$1${STUDENT_LR:+-lr$STUDENT_LR} --tasks "$2" --rewards accuracy=1 \
+    --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr ${STUDENT_LR:-1e-4} --beta 0.04 --max-tokens "$3" --eval-every "$4" --eval-n 50 --eval-k 4
 }
-student_grpo_countdown() {  # run 11b: the same from the student's cold start on Countdown-3 alone (0.17 there), accuracy reward only, max
-                            # 1,200 tokens (its mixed run 9 GRPO collapsed onto short well-formed guesses for the format reward)
-  retry S grpo --model "$(latest $R/student-coldstart)" --out $R/student-grpo-countdown --tasks countdown3 --rewards accuracy=1 \
-    --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 1200 --eval-every 40 --eval-n 50 --eval-k 4
-}
+student_grpo_arith() { student_grpo_task arith arithmetic 600 100; }       # run 11 (arithmetic 0.11 after the cold start)
+student_grpo_countdown() { student_grpo_task countdown countdown3 1200 40; }    # run 11b (Countdown-3 0.17; its searches run to ~850 tokens)
 evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
   for m in coldstart grpo sft-more distill/sft student-coldstart student-grpo; do
     for t in arithmetic countdown3 countdown4 linear evaluate lookup; do
