@@ -1,11 +1,15 @@
-// Q4_0 and Q8_0 interleaved by groups of 4 rows, a layout change made once at load (as llama.cpp's CPU "repack"
-// does) so the 4-row tile kernels stream their weights from one place. Decode through a tile (4 rows share each
-// activation load, their sums merged into one vector) measured faster than one row at a time only when the 4 rows
-// are one stream. With B the block's bytes (Q4_0 18, Q8_0 34) and Q = B − 2 its quant bytes:
-//   group g = rows 4g..4g+3, block b (4B bytes at (g·nb + b)·4B):  f16 d[4] | qs of row 4g (Q bytes) | 4g+1 | 4g+2 | 4g+3
-// The quants and scales are the rows' own, unchanged; a group takes the bytes of its 4 rows, so the matrix keeps
-// its size and the address of group g is that of row 4g in the plain layout. When rows is not a multiple of 4 the
-// last rows % 4 rows stay plain after the groups (an LM head of 151,669 rows), served one Dot per row.
+// Q4_0 and Q8_0 interleaved by groups of rows, a layout change made once at load (as llama.cpp's CPU "repack"
+// does) so the tile kernels stream their weights from one place. Decode through a tile measured faster than one row
+// at a time only when the group's rows are one stream. With B the block's bytes (Q4_0 18, Q8_0 34), Q = B − 2 its
+// quant bytes and G the group's rows (InterleaveRows: Q4_0 8, Q8_0 4), group g = rows Gg..Gg+G−1, block b at
+// (g·nb + b)·G·B:
+//   Q8_0:  f16 d[4] | qs of row 4g (32 bytes) | 4g+1 | 4g+2 | 4g+3
+//   Q4_0:  f16 d[8] | 4 vectors of 32 bytes, vector k = qs[4k..4k+3] of rows 8g, 8g+1, …, 8g+7
+// so one i32 lane of a Q4_0 vector is one row: its low nibbles are values 4k..4k+3, its high nibbles 16+4k..16+4k+3,
+// and a 4-byte broadcast of the activations meets all 8 rows (TileQ4_0x8) with no merge of lanes afterwards.
+// The quants and scales are the rows' own, unchanged; a group takes the bytes of its rows, so the matrix keeps its
+// size and the address of group g is that of row Gg in the plain layout. When rows is not a multiple of G the last
+// rows % G rows stay plain after the groups (an LM head of 151,669 rows), served one Dot per row.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -19,8 +23,8 @@ internal struct Interleaved4 : IRowLayout { public static bool Interleaved => tr
 
 public static partial class Quant
 {
-    /// <summary>Rows per interleaved group.</summary>
-    public const int InterleaveRows = TileW;
+    /// <summary>Rows per interleaved group of this type (the file header).</summary>
+    public static int InterleaveRows(GgmlType t) => t == GgmlType.Q4_0 ? 8 : TileW;
 
     /// <summary>Whether weights of this type are worth interleaving at load on this machine (the tiles need AVX2).
     /// Q8_0 rows over 4,096 columns too: in isolation their one-row Dot streams faster (0.74–0.89× interleaved at
@@ -36,7 +40,7 @@ public static partial class Quant
     /// </summary>
     public static unsafe bool TryInterleave(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
-        int bb = InterleavedBlockBytes(t), gb = TileW * bb, q = bb - 2;
+        int bb = InterleavedBlockBytes(t), gr = InterleaveRows(t), gb = gr * bb, q = bb - 2;
         long rowBytes = RowBytes(t, cols);
         if (src.Length != rows * rowBytes || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {rows * rowBytes} bytes; got {src.Length} → {dst.Length}");
         int nb = cols / QK;
@@ -44,19 +48,20 @@ public static partial class Quant
         {
             for (long i = 0; i < src.Length; i += bb)
                 if ((*(ushort*)(ps + i) & 0x7C00) == 0x7C00) return false;
-            long grouped = (long)(rows / TileW) * TileW * rowBytes;
+            long grouped = (long)(rows / gr) * gr * rowBytes;
             Buffer.MemoryCopy(ps + grouped, pd + grouped, src.Length - grouped, src.Length - grouped);   // the plain tail
-            for (int g = 0; g < rows / TileW; g++)
+            for (int g = 0; g < rows / gr; g++)
             {
-                byte* rows0 = ps + (long)g * TileW * rowBytes;
+                byte* rows0 = ps + (long)g * gr * rowBytes;
                 byte* to = pd + (long)g * nb * gb;
                 for (int b = 0; b < nb; b++, to += gb)
-                    for (int r = 0; r < TileW; r++)
+                    for (int r = 0; r < gr; r++)
                     {
                         byte* from = rows0 + r * rowBytes + (long)b * bb;
                         *(ushort*)(to + 2 * r) = *(ushort*)from;
-                        if (q == 16) Vector128.Store(Vector128.Load(from + 2), to + 2 * TileW + q * r);
-                        else Vector256.Store(Vector256.Load(from + 2), to + 2 * TileW + q * r);
+                        if (t == GgmlType.Q4_0)
+                            for (int k = 0; k < 4; k++) *(uint*)(to + 2 * gr + 32 * k + 4 * r) = *(uint*)(from + 2 + 4 * k);
+                        else Vector256.Store(Vector256.Load(from + 2), to + 2 * gr + q * r);
                     }
             }
         }
@@ -66,8 +71,8 @@ public static partial class Quant
     /// <summary>Row r of an interleaved [rows, cols] matrix in the plain layout (RowBytes(t, cols) bytes).</summary>
     public static void DeinterleaveRow(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, int r, Span<byte> row)
     {
-        int bb = InterleavedBlockBytes(t), gb = TileW * bb, nb = cols / QK, g = r / TileW, k = r % TileW;
-        if (r >= rows / TileW * TileW)   // the plain tail
+        int bb = InterleavedBlockBytes(t), gr = InterleaveRows(t), gb = gr * bb, nb = cols / QK, g = r / gr, k = r % gr;
+        if (r >= rows / gr * gr)   // the plain tail
         {
             long rowBytes = RowBytes(t, cols);
             w.Slice((int)(r * rowBytes), (int)rowBytes).CopyTo(row);
@@ -77,7 +82,9 @@ public static partial class Quant
         {
             var from = w.Slice((int)(((long)g * nb + b) * gb), gb);
             from.Slice(2 * k, 2).CopyTo(row[(b * bb)..]);
-            from.Slice(2 * TileW + (bb - 2) * k, bb - 2).CopyTo(row[(b * bb + 2)..]);
+            if (t == GgmlType.Q4_0)
+                for (int v = 0; v < 4; v++) from.Slice(2 * gr + 32 * v + 4 * k, 4).CopyTo(row[(b * bb + 2 + 4 * v)..]);
+            else from.Slice(2 * gr + (bb - 2) * k, bb - 2).CopyTo(row[(b * bb + 2)..]);
         }
     }
 
@@ -102,6 +109,14 @@ public static partial class Quant
                 for (int i = 0; i < n; i++) y[i * rows + r] = DotKernel(t, pr, pq + (long)i * xBytes, cols, KernelPath.Scalar);
             }
         }
+    }
+
+    /// <summary>Eight consecutive f16 at p → f32 × 2^-112, as <see cref="F16x4Scaled"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> F16x8Scaled(byte* p)
+    {
+        var h = Avx2.ConvertToVector256Int32((ushort*)p);
+        return (Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(h, 16), 3) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
     }
 
     /// <summary>Four consecutive f16 at p → f32 × 2^-112 (exact for finite values: the bits moved into f32 position,

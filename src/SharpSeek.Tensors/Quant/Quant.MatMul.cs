@@ -7,13 +7,16 @@
 // Q4_0/Q8_0 merge the 4 weight rows' partial sums into the lanes of one vector before converting, so a block
 // costs one cvt + mul + FMA per activation row instead of four (Zen 4 and most x86 cores issue the multiplies —
 // maddubs, madd, mul, FMA — on two pipes only; this takes 16 of them per 4 pairs down to 7 (Q4_0) or 10 (Q8_0)).
-// Q4_0 puts two weight rows in one vector ([row a nibbles | row b nibbles]) against activations stored with
-// each 16-byte half duplicated, which also halves the nibble unpacking.
+// Plain Q4_0 puts two weight rows in one vector ([row a nibbles | row b nibbles]) against activations stored with
+// each 16-byte half duplicated, which also halves the nibble unpacking. Interleaved Q4_0 (groups of 8 rows, one i32
+// lane per row: Quant.Interleaved.cs) needs no merge at all: 4-byte broadcasts of x against each weight vector,
+// the i16 sums added, one madd, cvt and FMA per block for 8 rows (TileQ4_0x8; ~1.3× the 4-row tile's GFLOP/s).
 //
 // Side arrays built once per call from the quantized activations (QuantizeActivations layout untouched):
-//   Q8_0 x: dx[i, b]  f32 block scale (the f16 one, widened)                       — Q8_0, Q4_0
-//           xd[i, b]  64 bytes [x0..15 | x0..15 | x16..31 | x16..31]                 — Q4_0
-//           c8[i, b]  i32×4: the −8 offset Σ 8·x in the lane order of the merged sums — Q4_0
+//   Q8_0 x: dx[i, b]  f32 block scale (the f16 one, widened; × 2^56 when interleaved)  — Q8_0, Q4_0
+//           xd[i, b]  64 bytes [x0..15 | x0..15 | x16..31 | x16..31]                 — plain Q4_0
+//           c8[i, b]  i32×4: the −8 offset Σ 8·x in the lane order of the merged sums — plain Q4_0;
+//                     interleaved Q4_0: 8·Σx in the first i32
 //   Q8_K x: mn[i, b]  f32×8 = dx·(bsum_2j + bsum_2j+1)                              — Q4_K (its mins term, one FMA per block)
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -72,11 +75,17 @@ public static partial class Quant
                 byte* x = xq + (long)i * xBytes;
                 for (long b = (long)i * nb, e = b + nb; b < e; b++, x += 34)
                 {
-                    dx[b] = interleaved ? F16(x) * Two56 : F16(x);   // interleaved: × 2^56 against the scales' 2^-112 (F16x4Scaled)
+                    dx[b] = interleaved ? F16(x) * Two56 : F16(x);   // interleaved: × 2^56 against the scales' 2^-112 (F16x4Scaled, F16x8Scaled)
                     if (t != GgmlType.Q4_0) continue;
+                    if (interleaved)   // TileQ4_0x8 broadcasts from xq; its −8 offset is one scalar 8·Σx per block
+                    {
+                        var s8 = Avx2.MultiplyAddAdjacent(eight, Avx.LoadVector256((sbyte*)(x + 2)));
+                        c8[b * 4] = Vector256.Sum(Avx2.MultiplyAddAdjacent(s8, Vector256.Create((short)1)));
+                        continue;
+                    }
                     var lo = Sse2.LoadVector128(x + 2); var hi = Sse2.LoadVector128(x + 18);
                     var xl = Vector256.Create(lo, lo); var xh = Vector256.Create(hi, hi);
-                    if (!interleaved) { xl.Store(xd + b * 64); xh.Store(xd + b * 64 + 32); }   // the interleaved tile broadcasts from xq
+                    xl.Store(xd + b * 64); xh.Store(xd + b * 64 + 32);
                     // the same merge as the kernel with every nibble 8: lanes [A, A, B, B | A, A, B, B]
                     var p = Avx2.MultiplyAddAdjacent(eight, xl.AsSByte()) + Avx2.MultiplyAddAdjacent(eight, xh.AsSByte());
                     var c = MergeRows(p, p);
@@ -101,15 +110,16 @@ public static partial class Quant
     }
 
     /// <summary>
-    /// The 4 × tx outputs y[i0 + i, r0 + r] (r &lt; rw, i &lt; tx) on the tiled kernels; weight rows past rw and
-    /// activation rows past tx repeat the first one and are not stored.
+    /// The TileRows × tx outputs y[i0 + i, r0 + r] (r &lt; rw, i &lt; tx) on the tiled kernels; weight rows past rw and
+    /// activation rows past tx repeat the first one and are not stored (an interleaved group is always whole).
     /// </summary>
     internal static unsafe void Tile(GgmlType t, byte* w, long rowBytes, int rw, byte* xq, int xBytes, byte* side,
         int n, int i0, int tx, int cols, float* y, int ldy, bool interleaved = false)
     {
         byte** wr = stackalloc byte*[TileW];
         byte** xr = stackalloc byte*[8];
-        float* o = stackalloc float[TileW * 8];
+        float* o = stackalloc float[8 * 8];
+        int tw = TileRows(t, interleaved);
         for (int r = 0; r < TileW; r++) wr[r] = w + (r < rw ? r : 0) * rowBytes;
         for (int i = 0; i < 8; i++) xr[i] = xq + (long)(i0 + (i < tx ? i : 0)) * xBytes;
         switch (t)
@@ -126,19 +136,19 @@ public static partial class Quant
                     sr[8 + i] = side + (long)n * nb * 4 + row * nb * 64;
                     sr[16 + i] = side + (long)n * nb * 68 + row * nb * 16;
                 }
-                if (t == GgmlType.Q4_0 && interleaved)   // w: one group of 4 rows (Quant.Interleaved.cs)
+                if (t == GgmlType.Q4_0 && interleaved)   // w: one group of 8 rows (Quant.Interleaved.cs)
                 {
-                    if (tx == 1) TileQ4_0<X1, Interleaved4>(wr, sr, xr, nb, o);
-                    else if (tx == 2) TileQ4_0<X2, Interleaved4>(wr, sr, xr, nb, o);
-                    else if (tx <= 4) TileQ4_0<X4, Interleaved4>(wr, sr, xr, nb, o);
-                    else TileQ4_0<X8, Interleaved4>(wr, sr, xr, nb, o);
+                    if (tx == 1) TileQ4_0x8<X1>(w, xr, sr, nb, o);
+                    else if (tx == 2) TileQ4_0x8<X2>(w, xr, sr, nb, o);
+                    else if (tx <= 4) TileQ4_0x8<X4>(w, xr, sr, nb, o);
+                    else TileQ4_0x8<X8>(w, xr, sr, nb, o);
                 }
                 else if (t == GgmlType.Q4_0)
                 {
-                    if (tx == 1) TileQ4_0<X1, RowMajor>(wr, sr, xr, nb, o);
-                    else if (tx == 2) TileQ4_0<X2, RowMajor>(wr, sr, xr, nb, o);
-                    else if (tx <= 4) TileQ4_0<X4, RowMajor>(wr, sr, xr, nb, o);
-                    else TileQ4_0<X8, RowMajor>(wr, sr, xr, nb, o);
+                    if (tx == 1) TileQ4_0<X1>(wr, sr, xr, nb, o);
+                    else if (tx == 2) TileQ4_0<X2>(wr, sr, xr, nb, o);
+                    else if (tx <= 4) TileQ4_0<X4>(wr, sr, xr, nb, o);
+                    else TileQ4_0<X8>(wr, sr, xr, nb, o);
                 }
                 else if (interleaved)
                 {
@@ -177,8 +187,11 @@ public static partial class Quant
             default: throw Unsupported(t);
         }
         for (int i = 0; i < tx; i++)
-            for (int r = 0; r < rw; r++) y[(long)(i0 + i) * ldy + r] = o[i * TileW + r];
+            for (int r = 0; r < rw; r++) y[(long)(i0 + i) * ldy + r] = o[i * tw + r];
     }
+
+    /// <summary>Weight rows per tile: a group of the interleaved layout, else <see cref="TileW"/>.</summary>
+    internal static int TileRows(GgmlType t, bool interleaved) => interleaved ? InterleaveRows(t) : TileW;
 
     // ---- lane merging ----
 
@@ -211,78 +224,56 @@ public static partial class Quant
     //      one cvt, one FMA for all four weight rows. Lanes: [r0, r2, r0, r2 | r1, r3, r1, r3]. ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe Vector256<float> PairQ4<TL>(Vector256<byte> lo01, Vector256<byte> hi01, Vector256<byte> lo23, Vector256<byte> hi23,
-        byte* xd, int* c8, Vector256<float> s, Vector256<float> acc) where TL : struct, IRowLayout
+    static unsafe Vector256<float> PairQ4(Vector256<byte> lo01, Vector256<byte> hi01, Vector256<byte> lo23, Vector256<byte> hi23,
+        byte* xd, int* c8, Vector256<float> s, Vector256<float> acc)
     {
-        var xl = TL.Interleaved ? Avx2.BroadcastVector128ToVector256((sbyte*)(xd + 2)) : Avx.LoadVector256((sbyte*)xd);
-        var xh = TL.Interleaved ? Avx2.BroadcastVector128ToVector256((sbyte*)(xd + 18)) : Avx.LoadVector256((sbyte*)(xd + 32));
+        var xl = Avx.LoadVector256((sbyte*)xd); var xh = Avx.LoadVector256((sbyte*)(xd + 32));
         var p01 = Avx2.MultiplyAddAdjacent(lo01, xl) + Avx2.MultiplyAddAdjacent(hi01, xh);   // each i16 ≤ 2·2·15·127
         var p23 = Avx2.MultiplyAddAdjacent(lo23, xl) + Avx2.MultiplyAddAdjacent(hi23, xh);
         var sumi = MergeRows(p01, p23) - Avx2.BroadcastVector128ToVector256(c8);
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), s, acc);
     }
 
+    /// <summary>4 plain Q4_0 rows (wr) × TX activation rows: the xd records (each 16-byte half duplicated).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ4_0<TX, TL>(byte** wr, byte** sr, byte** xr, int nb, float* o) where TX : struct, ITileRows where TL : struct, IRowLayout
+    static unsafe void TileQ4_0<TX>(byte** wr, byte** sr, byte** xr, int nb, float* o) where TX : struct, ITileRows
     {
         byte* w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
-        int stride = TL.Interleaved ? 4 * 18 : 18;
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
         float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
-        // activations: the xd records (each half duplicated), or for the interleaved layout the Q8_0 blocks themselves,
-        // each 16-byte half broadcast by the load (keeps a decode's activation side in L1 at 8960 columns)
-        byte** xs = TL.Interleaved ? xr : sr + 8;
-        byte* x0 = xs[0], x1 = xs[1], x2 = xs[2], x3 = xs[3], x4 = xs[4], x5 = xs[5], x6 = xs[6], x7 = xs[7];
+        byte* x0 = sr[8], x1 = sr[9], x2 = sr[10], x3 = sr[11], x4 = sr[12], x5 = sr[13], x6 = sr[14], x7 = sr[15];
         int* c0 = (int*)sr[16], c1 = (int*)sr[17], c2 = (int*)sr[18], c3 = (int*)sr[19];
         int* c4 = (int*)sr[20], c5 = (int*)sr[21], c6 = (int*)sr[22], c7 = (int*)sr[23];
         var m4 = Vector256.Create((byte)0x0F);
         var idx = Vector256.Create(0, 2, 0, 2, 1, 3, 1, 3);
-        bool longRows = TL.Interleaved && nb > LongRowBlocks && LongRowPrefetch > 0;
-        int ahead = LongRowPrefetch;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int b = 0; b < nb; b++, w0 += stride, w1 += stride, w2 += stride, w3 += stride)
+        for (int b = 0; b < nb; b++, w0 += 18, w1 += 18, w2 += 18, w3 += 18)
         {
-            Vector256<byte> q01, q23;
-            Vector256<float> sw;
-            if (TL.Interleaved)   // [s0 s1 s2 s3 | q0 | q1 | q2 | q3]: two 32-byte loads, the 4 scales widened together
+            if (PrefetchAhead > 0)
             {
-                if (longRows) Sse.PrefetchNonTemporal(w0 + ahead);
-                q01 = Avx.LoadVector256(w0 + 8); q23 = Avx.LoadVector256(w0 + 40);
-                sw = Avx2.PermuteVar8x32(F16x4Scaled(w0).ToVector256Unsafe(), idx);
+                Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
+                Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
             }
-            else
-            {
-                if (PrefetchAhead > 0)
-                {
-                    Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
-                    Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
-                }
-                q01 = Vector256.Create(Sse2.LoadVector128(w0 + 2), Sse2.LoadVector128(w1 + 2));
-                q23 = Vector256.Create(Sse2.LoadVector128(w2 + 2), Sse2.LoadVector128(w3 + 2));
-                sw = Scales4(w0, w1, w2, w3, idx);
-            }
+            var q01 = Vector256.Create(Sse2.LoadVector128(w0 + 2), Sse2.LoadVector128(w1 + 2));
+            var q23 = Vector256.Create(Sse2.LoadVector128(w2 + 2), Sse2.LoadVector128(w3 + 2));
+            var sw = Scales4(w0, w1, w2, w3, idx);
             var lo01 = q01 & m4; var hi01 = Avx2.ShiftRightLogical(q01.AsUInt16(), 4).AsByte() & m4;
             var lo23 = q23 & m4; var hi23 = Avx2.ShiftRightLogical(q23.AsUInt16(), 4).AsByte() & m4;
-            long xo = (long)b * (TL.Interleaved ? 34 : 64), co = (long)b * 4;
-            a0 = PairQ4<TL>(lo01, hi01, lo23, hi23, x0 + xo, c0 + co, sw * Vector256.Create(d0[b]), a0);
-            if (TX.N > 1) a1 = PairQ4<TL>(lo01, hi01, lo23, hi23, x1 + xo, c1 + co, sw * Vector256.Create(d1[b]), a1);
+            long xo = (long)b * 64, co = (long)b * 4;
+            a0 = PairQ4(lo01, hi01, lo23, hi23, x0 + xo, c0 + co, sw * Vector256.Create(d0[b]), a0);
+            if (TX.N > 1) a1 = PairQ4(lo01, hi01, lo23, hi23, x1 + xo, c1 + co, sw * Vector256.Create(d1[b]), a1);
             if (TX.N > 2)
             {
-                a2 = PairQ4<TL>(lo01, hi01, lo23, hi23, x2 + xo, c2 + co, sw * Vector256.Create(d2[b]), a2);
-                a3 = PairQ4<TL>(lo01, hi01, lo23, hi23, x3 + xo, c3 + co, sw * Vector256.Create(d3[b]), a3);
+                a2 = PairQ4(lo01, hi01, lo23, hi23, x2 + xo, c2 + co, sw * Vector256.Create(d2[b]), a2);
+                a3 = PairQ4(lo01, hi01, lo23, hi23, x3 + xo, c3 + co, sw * Vector256.Create(d3[b]), a3);
             }
             if (TX.N > 4)
             {
-                a4 = PairQ4<TL>(lo01, hi01, lo23, hi23, x4 + xo, c4 + co, sw * Vector256.Create(d4[b]), a4);
-                a5 = PairQ4<TL>(lo01, hi01, lo23, hi23, x5 + xo, c5 + co, sw * Vector256.Create(d5[b]), a5);
-                a6 = PairQ4<TL>(lo01, hi01, lo23, hi23, x6 + xo, c6 + co, sw * Vector256.Create(d6[b]), a6);
-                a7 = PairQ4<TL>(lo01, hi01, lo23, hi23, x7 + xo, c7 + co, sw * Vector256.Create(d7[b]), a7);
+                a4 = PairQ4(lo01, hi01, lo23, hi23, x4 + xo, c4 + co, sw * Vector256.Create(d4[b]), a4);
+                a5 = PairQ4(lo01, hi01, lo23, hi23, x5 + xo, c5 + co, sw * Vector256.Create(d5[b]), a5);
+                a6 = PairQ4(lo01, hi01, lo23, hi23, x6 + xo, c6 + co, sw * Vector256.Create(d6[b]), a6);
+                a7 = PairQ4(lo01, hi01, lo23, hi23, x7 + xo, c7 + co, sw * Vector256.Create(d7[b]), a7);
             }
-        }
-        if (TL.Interleaved)   // undo the 2^-112 · 2^56 of the scales
-        {
-            var k = Vector256.Create(Two56);
-            a0 *= k; a1 *= k; a2 *= k; a3 *= k; a4 *= k; a5 *= k; a6 *= k; a7 *= k;
         }
         Out02(o, a0);
         if (TX.N > 1) Out02(o + 4, a1);
@@ -290,10 +281,78 @@ public static partial class Quant
         if (TX.N > 4) { Out02(o + 16, a4); Out02(o + 20, a5); Out02(o + 24, a6); Out02(o + 28, a7); }
     }
 
+    // ---- Q4_0 × Q8_0 over the interleaved layout: one i32 lane per weight row of an 8-row group. Per block and
+    //      activation row: 8 maddubs of a weight vector with a 4-byte broadcast of x, the i16 sums added (8 · 2 ·
+    //      15 · 127 < 2^15), one madd, the −8 offset (8·Σx, one scalar), one cvt and one FMA for all 8 rows. ----
+
+    /// <summary>Block b of the group at w (16 bytes of scales, then 4 vectors of quants) unpacked: l_k low nibbles, h_k high.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> Dot8Rows(Vector256<byte> l0, Vector256<byte> l1, Vector256<byte> l2, Vector256<byte> l3,
+        Vector256<byte> h0, Vector256<byte> h1, Vector256<byte> h2, Vector256<byte> h3, byte* x, int c8, Vector256<float> s, Vector256<float> acc)
+    {
+        var p = Avx2.MultiplyAddAdjacent(l0, Vector256.Create(*(int*)x).AsSByte())
+              + Avx2.MultiplyAddAdjacent(l1, Vector256.Create(*(int*)(x + 4)).AsSByte())
+              + Avx2.MultiplyAddAdjacent(l2, Vector256.Create(*(int*)(x + 8)).AsSByte())
+              + Avx2.MultiplyAddAdjacent(l3, Vector256.Create(*(int*)(x + 12)).AsSByte());
+        var q = Avx2.MultiplyAddAdjacent(h0, Vector256.Create(*(int*)(x + 16)).AsSByte())
+              + Avx2.MultiplyAddAdjacent(h1, Vector256.Create(*(int*)(x + 20)).AsSByte())
+              + Avx2.MultiplyAddAdjacent(h2, Vector256.Create(*(int*)(x + 24)).AsSByte())
+              + Avx2.MultiplyAddAdjacent(h3, Vector256.Create(*(int*)(x + 28)).AsSByte());
+        var sumi = Avx2.MultiplyAddAdjacent(p + q, Vector256.Create((short)1)) - Vector256.Create(c8);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), s, acc);
+    }
+
+    /// <summary>One interleaved group of 8 Q4_0 rows (w) × TX activation rows: o[i·8 + r] = row r · x_i.
+    /// sr: per activation row dx (× 2^56) at sr[i], its c8 records (8·Σx first) at sr[16 + i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void TileQ4_0x8<TX>(byte* w, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
+    {
+        byte* x0 = xr[0] + 2, x1 = xr[1] + 2, x2 = xr[2] + 2, x3 = xr[3] + 2, x4 = xr[4] + 2, x5 = xr[5] + 2, x6 = xr[6] + 2, x7 = xr[7] + 2;
+        float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
+        float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
+        int* c0 = (int*)sr[16], c1 = (int*)sr[17], c2 = (int*)sr[18], c3 = (int*)sr[19];
+        int* c4 = (int*)sr[20], c5 = (int*)sr[21], c6 = (int*)sr[22], c7 = (int*)sr[23];
+        var m4 = Vector256.Create((byte)0x0F);
+        bool longRows = nb > LongRowBlocks && LongRowPrefetch > 0;
+        int ahead = LongRowPrefetch;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int b = 0; b < nb; b++, w += 144)
+        {
+            if (longRows) { Sse.PrefetchNonTemporal(w + ahead); Sse.PrefetchNonTemporal(w + ahead + 64); }
+            var sw = F16x8Scaled(w);
+            var q0 = Avx.LoadVector256(w + 16); var q1 = Avx.LoadVector256(w + 48);
+            var q2 = Avx.LoadVector256(w + 80); var q3 = Avx.LoadVector256(w + 112);
+            var l0 = q0 & m4; var h0 = Avx2.ShiftRightLogical(q0.AsUInt16(), 4).AsByte() & m4;
+            var l1 = q1 & m4; var h1 = Avx2.ShiftRightLogical(q1.AsUInt16(), 4).AsByte() & m4;
+            var l2 = q2 & m4; var h2 = Avx2.ShiftRightLogical(q2.AsUInt16(), 4).AsByte() & m4;
+            var l3 = q3 & m4; var h3 = Avx2.ShiftRightLogical(q3.AsUInt16(), 4).AsByte() & m4;
+            long xo = (long)b * 34, co = (long)b * 4;
+            a0 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x0 + xo, c0[co], sw * Vector256.Create(d0[b]), a0);
+            if (TX.N > 1) a1 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x1 + xo, c1[co], sw * Vector256.Create(d1[b]), a1);
+            if (TX.N > 2)
+            {
+                a2 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x2 + xo, c2[co], sw * Vector256.Create(d2[b]), a2);
+                a3 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x3 + xo, c3[co], sw * Vector256.Create(d3[b]), a3);
+            }
+            if (TX.N > 4)
+            {
+                a4 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x4 + xo, c4[co], sw * Vector256.Create(d4[b]), a4);
+                a5 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x5 + xo, c5[co], sw * Vector256.Create(d5[b]), a5);
+                a6 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x6 + xo, c6[co], sw * Vector256.Create(d6[b]), a6);
+                a7 = Dot8Rows(l0, l1, l2, l3, h0, h1, h2, h3, x7 + xo, c7[co], sw * Vector256.Create(d7[b]), a7);
+            }
+        }
+        var k = Vector256.Create(Two56);   // undo the 2^-112 · 2^56 of the scales
+        (a0 * k).Store(o);
+        if (TX.N > 1) (a1 * k).Store(o + 8);
+        if (TX.N > 2) { (a2 * k).Store(o + 16); (a3 * k).Store(o + 24); }
+        if (TX.N > 4) { (a4 * k).Store(o + 32); (a5 * k).Store(o + 40); (a6 * k).Store(o + 48); (a7 * k).Store(o + 56); }
+    }
+
     /// <summary>
-    /// Decode (one activation row) over interleaved Q4_0 groups [g0, g1): y[4g + r] = row 4g + r · x. The tile's
-    /// per-block work (TileQ4_0 with one activation row) with the per-tile setup hoisted out of the group loop and two
-    /// blocks in flight (separate accumulators). side: PrepareTiles' records for n = 1 (dx × 2^56, then c8 at nb·68).
+    /// Decode (one activation row) over interleaved Q4_0 groups of 8 rows [g0, g1): y[8g + r] = row 8g + r · x. The
+    /// tile's per-block work with two blocks in flight (separate accumulators). side: PrepareTiles' records for n = 1
+    /// (dx × 2^56, then the c8 records at nb·68).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void DecodeQ4_0Interleaved(byte* w, long groupBytes, int g0, int g1, byte* xq, byte* side, int nb, float* y)
@@ -301,7 +360,6 @@ public static partial class Quant
         float* dx = (float*)side;
         int* c8 = (int*)(side + (long)nb * 68);
         var m4 = Vector256.Create((byte)0x0F);
-        var idx = Vector256.Create(0, 2, 0, 2, 1, 3, 1, 3);
         var k = Vector256.Create(Two56);
         bool longRows = nb > LongRowBlocks && LongRowPrefetch > 0;
         int ahead = LongRowPrefetch;
@@ -310,26 +368,26 @@ public static partial class Quant
             byte* wb = w + g * groupBytes;
             Vector256<float> a0 = default, a1 = default;
             int b = 0;
-            for (; b + 2 <= nb; b += 2, wb += 144)
+            for (; b + 2 <= nb; b += 2, wb += 288)
             {
-                if (longRows) { Sse.PrefetchNonTemporal(wb + ahead); Sse.PrefetchNonTemporal(wb + ahead + 64); }
-                a0 = BlockQ4_0Group(wb, xq + b * 34, c8 + b * 4, dx[b], m4, idx, a0);
-                a1 = BlockQ4_0Group(wb + 72, xq + (b + 1) * 34, c8 + (b + 1) * 4, dx[b + 1], m4, idx, a1);
+                if (longRows) { Sse.PrefetchNonTemporal(wb + ahead); Sse.PrefetchNonTemporal(wb + ahead + 64); Sse.PrefetchNonTemporal(wb + ahead + 128); Sse.PrefetchNonTemporal(wb + ahead + 192); }
+                a0 = BlockQ4_0x8(wb, xq + b * 34 + 2, c8[b * 4], dx[b], m4, a0);
+                a1 = BlockQ4_0x8(wb + 144, xq + (b + 1) * 34 + 2, c8[(b + 1) * 4], dx[b + 1], m4, a1);
             }
-            if (b < nb) a0 = BlockQ4_0Group(wb, xq + b * 34, c8 + b * 4, dx[b], m4, idx, a0);
-            Out02(y + g * TileW, (a0 + a1) * k);
+            if (b < nb) a0 = BlockQ4_0x8(wb, xq + b * 34 + 2, c8[b * 4], dx[b], m4, a0);
+            ((a0 + a1) * k).Store(y + g * 8);
         }
     }
 
-    /// <summary>One interleaved Q4_0 block of 4 rows against one Q8_0 activation block, accumulated into lanes [r0, r2, r0, r2 | r1, r3, r1, r3].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe Vector256<float> BlockQ4_0Group(byte* wb, byte* x, int* c8, float dx, Vector256<byte> m4, Vector256<int> idx, Vector256<float> acc)
+    static unsafe Vector256<float> BlockQ4_0x8(byte* wb, byte* x, int c8, float dx, Vector256<byte> m4, Vector256<float> acc)
     {
-        var q01 = Avx.LoadVector256(wb + 8); var q23 = Avx.LoadVector256(wb + 40);
-        var sw = Avx2.PermuteVar8x32(F16x4Scaled(wb).ToVector256Unsafe(), idx);
-        var lo01 = q01 & m4; var hi01 = Avx2.ShiftRightLogical(q01.AsUInt16(), 4).AsByte() & m4;
-        var lo23 = q23 & m4; var hi23 = Avx2.ShiftRightLogical(q23.AsUInt16(), 4).AsByte() & m4;
-        return PairQ4<Interleaved4>(lo01, hi01, lo23, hi23, x, c8, sw * Vector256.Create(dx), acc);
+        var q0 = Avx.LoadVector256(wb + 16); var q1 = Avx.LoadVector256(wb + 48);
+        var q2 = Avx.LoadVector256(wb + 80); var q3 = Avx.LoadVector256(wb + 112);
+        return Dot8Rows(q0 & m4, q1 & m4, q2 & m4, q3 & m4,
+            Avx2.ShiftRightLogical(q0.AsUInt16(), 4).AsByte() & m4, Avx2.ShiftRightLogical(q1.AsUInt16(), 4).AsByte() & m4,
+            Avx2.ShiftRightLogical(q2.AsUInt16(), 4).AsByte() & m4, Avx2.ShiftRightLogical(q3.AsUInt16(), 4).AsByte() & m4,
+            x, c8, F16x8Scaled(wb) * Vector256.Create(dx), acc);
     }
 
     /// <summary>o[0..4) from lanes [r0, r2, r0, r2 | r1, r3, r1, r3].</summary>

@@ -131,7 +131,7 @@ public static partial class Quant
     /// <summary>
     /// The tiled kernels over one to three matrices that read the same x (sizes already checked): x quantized and its
     /// tile records made once, the row groups of all matrices in one pool call, then any plain tail rows of an
-    /// interleaved matrix (rows % 4) one Dot each.
+    /// interleaved matrix (rows % its group) one Dot each.
     /// </summary>
     static unsafe void TiledMatMul(GgmlType type, int cols, bool interleaved, ReadOnlySpan<float> x, int n, WorkerPool? pool, KernelPath path,
         ReadOnlySpan<byte> w0, int rows0, Span<float> y0, ReadOnlySpan<byte> w1, int rows1, Span<float> y1,
@@ -142,7 +142,8 @@ public static partial class Quant
         int xBytes = checked((int)RowBytes(at, cols));
         long sideAt = ((long)xBytes * n + 63) & ~63L;
         byte[] scratch = Scratch(checked((int)(sideAt + TileSideBytes(type, n, cols)) + 64));
-        int Groups(int rows) => interleaved ? rows / TileW : (rows + TileW - 1) / TileW;
+        int gr = TileRows(type, interleaved);
+        int Groups(int rows) => interleaved ? rows / gr : (rows + gr - 1) / gr;
         fixed (byte* pw0 = w0, pw1 = w1, pw2 = w2, ps0 = scratch)
         fixed (float* px = x, py0 = y0, py1 = y1, py2 = y2)
         {
@@ -167,14 +168,14 @@ public static partial class Quant
             };
             int groups = Groups(rows0) + Groups(rows1) + Groups(rows2);
             if (inline) job.Run(0, groups);
-            else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / TileW / Math.Max(1, cols * n)));
+            else pool!.For(groups, ref job, minChunk: Math.Max(1, 16384 / gr / Math.Max(1, cols * n)));
             PlainTail(pw0, rows0, py0);
             PlainTail(pw1, rows1, py1);
             PlainTail(pw2, rows2, py2);
 
             void PlainTail(byte* w, int rows, float* y)
             {
-                for (int r = Groups(rows) * TileW; r < rows; r++)
+                for (int r = Groups(rows) * gr; r < rows; r++)
                     for (int i = 0; i < n; i++) y[(long)i * rows + r] = DotKernel(type, w + r * rowBytes, xq + (long)i * xBytes, cols, path);
             }
         }
@@ -194,7 +195,7 @@ public static partial class Quant
     };
 
     /// <summary>
-    /// Tiled MatMul over groups of <see cref="TileW"/> weight rows; activation rows in passes of 64 (L2). Up to three
+    /// Tiled MatMul over groups of <see cref="TileRows"/> weight rows; activation rows in passes of 64 (L2). Up to three
     /// matrices sharing x (MatMulShared): group indices [0, Groups0) are W's, the next Groups1 W1's, the rest W2's.
     /// </summary>
     unsafe struct TiledJob : IParallelJob
@@ -216,9 +217,10 @@ public static partial class Quant
 
         readonly void RunOn(byte* w, float* y, int rows, int start, int end)
         {
+            int gr = TileRows(Type, Interleaved);
             if (N == 1 && Interleaved && Type == GgmlType.Q4_0)   // decode: one loop over the groups, setup hoisted
             {                                                   // (a Q8_0 version measured no faster than its tile)
-                DecodeQ4_0Interleaved(w, TileW * RowBytes, start, end, X, Side, Cols / QK, y);
+                DecodeQ4_0Interleaved(w, gr * RowBytes, start, end, X, Side, Cols / QK, y);
                 return;
             }
             const int Pass = 64;
@@ -228,7 +230,7 @@ public static partial class Quant
                 int xe = Math.Min(N, xs + Pass);
                 for (int g = start; g < end; g++)
                 {
-                    int r0 = g * TileW, rw = Math.Min(TileW, rows - r0);
+                    int r0 = g * gr, rw = Math.Min(gr, rows - r0);
                     for (int i0 = xs; i0 < xe; i0 += tx)
                         Tile(Type, w + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, y + r0, rows, Interleaved);
                 }
