@@ -1,4 +1,4 @@
-// Q4_0 and Q8_0 interleaved by groups of 8 and 4 rows (Quant.Interleaved.cs): the layout round-trips row by row, and MatMul
+// Q4_0 and Q8_0 interleaved by groups of 8 rows (Quant.Interleaved.cs): the layout round-trips row by row, and MatMul
 // over it equals the per-row Dot over the plain rows within 1e-5 × Σ|w·x| (only the f32 summation order differs), for
 // decode (n = 1) and prefill tile edges, rows not a multiple of the group (the last rows stay plain), on every path this machine
 // runs (below AVX2 the scalar reference serves).

@@ -1,12 +1,11 @@
 // Q4_0 and Q8_0 interleaved by groups of rows, a layout change made once at load (as llama.cpp's CPU "repack"
 // does) so the tile kernels stream their weights from one place. Decode through a tile measured faster than one row
 // at a time only when the group's rows are one stream. With B the block's bytes (Q4_0 18, Q8_0 34), Q = B − 2 its
-// quant bytes and G the group's rows (InterleaveRows: Q4_0 8, Q8_0 4), group g = rows Gg..Gg+G−1, block b at
-// (g·nb + b)·G·B:
-//   Q8_0:  f16 d[4] | qs of row 4g (32 bytes) | 4g+1 | 4g+2 | 4g+3
-//   Q4_0:  f16 d[8] | 4 vectors of 32 bytes, vector k = qs[4k..4k+3] of rows 8g, 8g+1, …, 8g+7
-// so one i32 lane of a Q4_0 vector is one row: its low nibbles are values 4k..4k+3, its high nibbles 16+4k..16+4k+3,
-// and a 4-byte broadcast of the activations meets all 8 rows (TileQ4_0x8) with no merge of lanes afterwards.
+// quant bytes, group g = rows 8g..8g+7 (InterleaveRows), block b at (g·nb + b)·8B:
+//   f16 d[8] | Q/4 vectors of 32 bytes, vector k = qs[4k..4k+3] of rows 8g, 8g+1, …, 8g+7
+// so one i32 lane of a vector is one row (Q4_0: its low nibbles are values 4k..4k+3, its high nibbles 16+4k..16+4k+3;
+// Q8_0: values 4k..4k+3), and a 4-byte broadcast of the activations meets all 8 rows (TileQ4_0x8, TileQ8_0x8) with no
+// merge of lanes afterwards.
 // The quants and scales are the rows' own, unchanged; a group takes the bytes of its rows, so the matrix keeps its
 // size and the address of group g is that of row Gg in the plain layout. When rows is not a multiple of G the last
 // rows % G rows stay plain after the groups (an LM head of 151,669 rows), served one Dot per row.
@@ -16,15 +15,11 @@ using System.Runtime.Intrinsics.X86;
 
 namespace SharpSeek.Tensors;
 
-/// <summary>A JIT-time constant: whether a Q4_0/Q8_0 tile reads the interleaved layout.</summary>
-internal interface IRowLayout { static abstract bool Interleaved { get; } }
-internal struct RowMajor : IRowLayout { public static bool Interleaved => false; }
-internal struct Interleaved4 : IRowLayout { public static bool Interleaved => true; }
 
 public static partial class Quant
 {
-    /// <summary>Rows per interleaved group of this type (the file header).</summary>
-    public static int InterleaveRows(GgmlType t) => t == GgmlType.Q4_0 ? 8 : TileW;
+    /// <summary>Rows per interleaved group (the file header).</summary>
+    public const int InterleaveRows = 8;
 
     /// <summary>Whether weights of this type are worth interleaving at load on this machine (the tiles need AVX2).
     /// Q8_0 rows over 4,096 columns too: in isolation their one-row Dot streams faster (0.74–0.89× interleaved at
@@ -40,7 +35,7 @@ public static partial class Quant
     /// </summary>
     public static unsafe bool TryInterleave(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
-        int bb = InterleavedBlockBytes(t), gr = InterleaveRows(t), gb = gr * bb, q = bb - 2;
+        int bb = InterleavedBlockBytes(t), gr = InterleaveRows, gb = gr * bb, q = bb - 2;
         long rowBytes = RowBytes(t, cols);
         if (src.Length != rows * rowBytes || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {rows * rowBytes} bytes; got {src.Length} → {dst.Length}");
         int nb = cols / QK;
@@ -59,9 +54,7 @@ public static partial class Quant
                     {
                         byte* from = rows0 + r * rowBytes + (long)b * bb;
                         *(ushort*)(to + 2 * r) = *(ushort*)from;
-                        if (t == GgmlType.Q4_0)
-                            for (int k = 0; k < 4; k++) *(uint*)(to + 2 * gr + 32 * k + 4 * r) = *(uint*)(from + 2 + 4 * k);
-                        else Vector256.Store(Vector256.Load(from + 2), to + 2 * gr + q * r);
+                        for (int k = 0; k < q / 4; k++) *(uint*)(to + 2 * gr + 32 * k + 4 * r) = *(uint*)(from + 2 + 4 * k);
                     }
             }
         }
@@ -71,7 +64,7 @@ public static partial class Quant
     /// <summary>Row r of an interleaved [rows, cols] matrix in the plain layout (RowBytes(t, cols) bytes).</summary>
     public static void DeinterleaveRow(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, int r, Span<byte> row)
     {
-        int bb = InterleavedBlockBytes(t), gr = InterleaveRows(t), gb = gr * bb, nb = cols / QK, g = r / gr, k = r % gr;
+        int bb = InterleavedBlockBytes(t), gr = InterleaveRows, gb = gr * bb, nb = cols / QK, g = r / gr, k = r % gr;
         if (r >= rows / gr * gr)   // the plain tail
         {
             long rowBytes = RowBytes(t, cols);
@@ -82,9 +75,7 @@ public static partial class Quant
         {
             var from = w.Slice((int)(((long)g * nb + b) * gb), gb);
             from.Slice(2 * k, 2).CopyTo(row[(b * bb)..]);
-            if (t == GgmlType.Q4_0)
-                for (int v = 0; v < 4; v++) from.Slice(2 * gr + 32 * v + 4 * k, 4).CopyTo(row[(b * bb + 2 + 4 * v)..]);
-            else from.Slice(2 * gr + (bb - 2) * k, bb - 2).CopyTo(row[(b * bb + 2)..]);
+            for (int v = 0; v < (bb - 2) / 4; v++) from.Slice(2 * gr + 32 * v + 4 * k, 4).CopyTo(row[(b * bb + 2 + 4 * v)..]);
         }
     }
 
@@ -111,20 +102,12 @@ public static partial class Quant
         }
     }
 
-    /// <summary>Eight consecutive f16 at p → f32 × 2^-112, as <see cref="F16x4Scaled"/>.</summary>
+    /// <summary>Eight consecutive f16 at p → f32 × 2^-112 (exact for finite values: the bits moved into f32 position,
+    /// as DotF16Split does); the interleaved tiles take the activation scales × 2^56 and their outputs × 2^56.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe Vector256<float> F16x8Scaled(byte* p)
     {
         var h = Avx2.ConvertToVector256Int32((ushort*)p);
         return (Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(h, 16), 3) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
-    }
-
-    /// <summary>Four consecutive f16 at p → f32 × 2^-112 (exact for finite values: the bits moved into f32 position,
-    /// as DotF16Split does); the interleaved tiles take the activation scales × 2^56 and their outputs × 2^56.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe Vector128<float> F16x4Scaled(byte* p)
-    {
-        var h = Sse41.ConvertToVector128Int32((ushort*)p);
-        return (Sse2.ShiftRightArithmetic(Sse2.ShiftLeftLogical(h, 16), 3) & Vector128.Create(unchecked((int)0x8FFFE000))).AsSingle();
     }
 }

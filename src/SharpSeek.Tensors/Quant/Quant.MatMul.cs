@@ -4,13 +4,13 @@
 // of the Dot kernels (Quant.Dot.*.cs); only the order of the f32 block sums differs, so the per-row Dot
 // (and behind it the scalar reference) is the oracle. AVX2 only (Vector256 + maddubs/madd); other paths use Dot.
 //
-// Q4_0/Q8_0 merge the 4 weight rows' partial sums into the lanes of one vector before converting, so a block
+// Plain-layout Q4_0/Q8_0 merge the 4 weight rows' partial sums into the lanes of one vector before converting, so a block
 // costs one cvt + mul + FMA per activation row instead of four (Zen 4 and most x86 cores issue the multiplies —
 // maddubs, madd, mul, FMA — on two pipes only; this takes 16 of them per 4 pairs down to 7 (Q4_0) or 10 (Q8_0)).
 // Plain Q4_0 puts two weight rows in one vector ([row a nibbles | row b nibbles]) against activations stored with
-// each 16-byte half duplicated, which also halves the nibble unpacking. Interleaved Q4_0 (groups of 8 rows, one i32
-// lane per row: Quant.Interleaved.cs) needs no merge at all: 4-byte broadcasts of x against each weight vector,
-// the i16 sums added, one madd, cvt and FMA per block for 8 rows (TileQ4_0x8; ~1.3× the 4-row tile's GFLOP/s).
+// each 16-byte half duplicated, which also halves the nibble unpacking. The interleaved layout (groups of 8 rows, one
+// i32 lane per row: Quant.Interleaved.cs) needs no merge at all: 4-byte broadcasts of x against each weight vector,
+// then one cvt and FMA per block for 8 rows (TileQ4_0x8, TileQ8_0x8: ~1.3× and ~1.25× the 4-row tiles' GFLOP/s).
 //
 // Side arrays built once per call from the quantized activations (QuantizeActivations layout untouched):
 //   Q8_0 x: dx[i, b]  f32 block scale (the f16 one, widened; × 2^56 when interleaved)  — Q8_0, Q4_0
@@ -75,7 +75,7 @@ public static partial class Quant
                 byte* x = xq + (long)i * xBytes;
                 for (long b = (long)i * nb, e = b + nb; b < e; b++, x += 34)
                 {
-                    dx[b] = interleaved ? F16(x) * Two56 : F16(x);   // interleaved: × 2^56 against the scales' 2^-112 (F16x4Scaled, F16x8Scaled)
+                    dx[b] = interleaved ? F16(x) * Two56 : F16(x);   // interleaved: × 2^56 against the scales' 2^-112 (F16x8Scaled)
                     if (t != GgmlType.Q4_0) continue;
                     if (interleaved)   // TileQ4_0x8 broadcasts from xq; its −8 offset is one scalar 8·Σx per block
                     {
@@ -152,17 +152,17 @@ public static partial class Quant
                 }
                 else if (interleaved)
                 {
-                    if (tx == 1) TileQ8_0<X1, Interleaved4>(wr, xr, sr, nb, o);
-                    else if (tx == 2) TileQ8_0<X2, Interleaved4>(wr, xr, sr, nb, o);
-                    else if (tx <= 4) TileQ8_0<X4, Interleaved4>(wr, xr, sr, nb, o);
-                    else TileQ8_0<X8, Interleaved4>(wr, xr, sr, nb, o);
+                    if (tx == 1) TileQ8_0x8<X1>(w, xr, sr, nb, o);
+                    else if (tx == 2) TileQ8_0x8<X2>(w, xr, sr, nb, o);
+                    else if (tx <= 4) TileQ8_0x8<X4>(w, xr, sr, nb, o);
+                    else TileQ8_0x8<X8>(w, xr, sr, nb, o);
                 }
                 else
                 {
-                    if (tx == 1) TileQ8_0<X1, RowMajor>(wr, xr, sr, nb, o);
-                    else if (tx == 2) TileQ8_0<X2, RowMajor>(wr, xr, sr, nb, o);
-                    else if (tx <= 4) TileQ8_0<X4, RowMajor>(wr, xr, sr, nb, o);
-                    else TileQ8_0<X8, RowMajor>(wr, xr, sr, nb, o);
+                    if (tx == 1) TileQ8_0<X1>(wr, xr, sr, nb, o);
+                    else if (tx == 2) TileQ8_0<X2>(wr, xr, sr, nb, o);
+                    else if (tx <= 4) TileQ8_0<X4>(wr, xr, sr, nb, o);
+                    else TileQ8_0<X8>(wr, xr, sr, nb, o);
                 }
                 break;
             }
@@ -191,7 +191,7 @@ public static partial class Quant
     }
 
     /// <summary>Weight rows per tile: a group of the interleaved layout, else <see cref="TileW"/>.</summary>
-    internal static int TileRows(GgmlType t, bool interleaved) => interleaved ? InterleaveRows(t) : TileW;
+    internal static int TileRows(GgmlType t, bool interleaved) => interleaved ? InterleaveRows : TileW;
 
     // ---- lane merging ----
 
@@ -422,30 +422,24 @@ public static partial class Quant
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ8_0<TX, TL>(byte** wr, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows where TL : struct, IRowLayout
+    static unsafe void TileQ8_0<TX>(byte** wr, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
     {
         byte* w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3];
-        byte* g0 = w0;   // interleaved: the group's block [d0..d3 | q0 | q1 | q2 | q3]; w_r + 2 then points at row r's quants
-        if (TL.Interleaved) { w0 = g0 + 6; w1 = g0 + 38; w2 = g0 + 70; w3 = g0 + 102; }
-        int stride = TL.Interleaved ? 4 * 34 : 34;
         byte* x0 = xr[0], x1 = xr[1], x2 = xr[2], x3 = xr[3], x4 = xr[4], x5 = xr[5], x6 = xr[6], x7 = xr[7];
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
         float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
         var idx = Vector256.Create(0, 1, 2, 3, 0, 1, 2, 3);
-        bool longRows = TL.Interleaved && nb > LongRowBlocks && LongRowPrefetch > 0;
-        int ahead = LongRowPrefetch;
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        for (int b = 0; b < nb; b++, w0 += stride, w1 += stride, w2 += stride, w3 += stride, g0 += stride)
+        for (int b = 0; b < nb; b++, w0 += 34, w1 += 34, w2 += 34, w3 += 34)
         {
-            if (longRows) { Sse.PrefetchNonTemporal(g0 + ahead); Sse.PrefetchNonTemporal(g0 + ahead + 64); }
-            if (!TL.Interleaved && PrefetchAhead > 0)
+            if (PrefetchAhead > 0)
             {
                 Sse.Prefetch0(w0 + PrefetchAhead); Sse.Prefetch0(w1 + PrefetchAhead);
                 Sse.Prefetch0(w2 + PrefetchAhead); Sse.Prefetch0(w3 + PrefetchAhead);
             }
             var n0 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w0 + 2))); var n1 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w1 + 2)));
             var n2 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w2 + 2))); var n3 = Avx2.Abs(Avx.LoadVector256((sbyte*)(w3 + 2)));
-            var sw = TL.Interleaved ? Avx2.PermuteVar8x32(F16x4Scaled(g0).ToVector256Unsafe(), idx) : Scales4(w0, w1, w2, w3, idx);
+            var sw = Scales4(w0, w1, w2, w3, idx);
             long xo = (long)b * 34;
             a0 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x0 + xo, sw * Vector256.Create(d0[b]), a0);
             if (TX.N > 1) a1 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x1 + xo, sw * Vector256.Create(d1[b]), a1);
@@ -462,15 +456,71 @@ public static partial class Quant
                 a7 = PairQ8(n0, n1, n2, n3, w0, w1, w2, w3, x7 + xo, sw * Vector256.Create(d7[b]), a7);
             }
         }
-        if (TL.Interleaved)   // undo the 2^-112 · 2^56 of the scales
-        {
-            var k = Vector256.Create(Two56);
-            a0 *= k; a1 *= k; a2 *= k; a3 *= k; a4 *= k; a5 *= k; a6 *= k; a7 *= k;
-        }
         Out0123(o, a0);
         if (TX.N > 1) Out0123(o + 4, a1);
         if (TX.N > 2) { Out0123(o + 8, a2); Out0123(o + 12, a3); }
         if (TX.N > 4) { Out0123(o + 16, a4); Out0123(o + 20, a5); Out0123(o + 24, a6); Out0123(o + 28, a7); }
+    }
+
+    // ---- Q8_0 × Q8_0 over the interleaved layout (8 rows, one i32 lane per row): per block and activation row, for
+    //      each of the 8 weight vectors |w| against a 4-byte broadcast of x signed by w, one maddubs (pairs ≤ 2·127²)
+    //      and one madd, then one cvt and FMA for all 8 rows. ----
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<int> Dot8RowsQ8(Vector256<byte> n, byte* w, byte* x) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(n, Avx2.Sign(Vector256.Create(*(int*)x).AsSByte(), Avx.LoadVector256((sbyte*)w))),
+            Vector256.Create((short)1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector256<float> Dot8RowsQ8(Vector256<byte> n0, Vector256<byte> n1, Vector256<byte> n2, Vector256<byte> n3,
+        Vector256<byte> n4, Vector256<byte> n5, Vector256<byte> n6, Vector256<byte> n7, byte* q, byte* x, Vector256<float> s, Vector256<float> acc)
+    {
+        var sumi = Dot8RowsQ8(n0, q, x) + Dot8RowsQ8(n1, q + 32, x + 4) + Dot8RowsQ8(n2, q + 64, x + 8) + Dot8RowsQ8(n3, q + 96, x + 12)
+                 + Dot8RowsQ8(n4, q + 128, x + 16) + Dot8RowsQ8(n5, q + 160, x + 20) + Dot8RowsQ8(n6, q + 192, x + 24) + Dot8RowsQ8(n7, q + 224, x + 28);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(sumi), s, acc);
+    }
+
+    /// <summary>One interleaved group of 8 Q8_0 rows (w) × TX activation rows: o[i·8 + r] = row r · x_i; sr[i]: dx × 2^56.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void TileQ8_0x8<TX>(byte* w, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
+    {
+        byte* x0 = xr[0] + 2, x1 = xr[1] + 2, x2 = xr[2] + 2, x3 = xr[3] + 2, x4 = xr[4] + 2, x5 = xr[5] + 2, x6 = xr[6] + 2, x7 = xr[7] + 2;
+        float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
+        float* d4 = (float*)sr[4], d5 = (float*)sr[5], d6 = (float*)sr[6], d7 = (float*)sr[7];
+        bool longRows = nb > LongRowBlocks && LongRowPrefetch > 0;
+        int ahead = LongRowPrefetch;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int b = 0; b < nb; b++, w += 272)
+        {
+            if (longRows)
+                for (int l = 0; l < 272; l += 64) Sse.PrefetchNonTemporal(w + ahead + l);
+            var sw = F16x8Scaled(w);
+            byte* q = w + 16;
+            var n0 = Avx2.Abs(Avx.LoadVector256((sbyte*)q)); var n1 = Avx2.Abs(Avx.LoadVector256((sbyte*)(q + 32)));
+            var n2 = Avx2.Abs(Avx.LoadVector256((sbyte*)(q + 64))); var n3 = Avx2.Abs(Avx.LoadVector256((sbyte*)(q + 96)));
+            var n4 = Avx2.Abs(Avx.LoadVector256((sbyte*)(q + 128))); var n5 = Avx2.Abs(Avx.LoadVector256((sbyte*)(q + 160)));
+            var n6 = Avx2.Abs(Avx.LoadVector256((sbyte*)(q + 192))); var n7 = Avx2.Abs(Avx.LoadVector256((sbyte*)(q + 224)));
+            long xo = (long)b * 34;
+            a0 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x0 + xo, sw * Vector256.Create(d0[b]), a0);
+            if (TX.N > 1) a1 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x1 + xo, sw * Vector256.Create(d1[b]), a1);
+            if (TX.N > 2)
+            {
+                a2 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x2 + xo, sw * Vector256.Create(d2[b]), a2);
+                a3 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x3 + xo, sw * Vector256.Create(d3[b]), a3);
+            }
+            if (TX.N > 4)
+            {
+                a4 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x4 + xo, sw * Vector256.Create(d4[b]), a4);
+                a5 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x5 + xo, sw * Vector256.Create(d5[b]), a5);
+                a6 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x6 + xo, sw * Vector256.Create(d6[b]), a6);
+                a7 = Dot8RowsQ8(n0, n1, n2, n3, n4, n5, n6, n7, q, x7 + xo, sw * Vector256.Create(d7[b]), a7);
+            }
+        }
+        var k = Vector256.Create(Two56);   // undo the 2^-112 · 2^56 of the scales
+        (a0 * k).Store(o);
+        if (TX.N > 1) (a1 * k).Store(o + 8);
+        if (TX.N > 2) { (a2 * k).Store(o + 16); (a3 * k).Store(o + 24); }
+        if (TX.N > 4) { (a4 * k).Store(o + 32); (a5 * k).Store(o + 40); (a6 * k).Store(o + 48); (a7 * k).Store(o + 56); }
     }
 
     /// <summary>o[0..4) from lanes [r0, r1, r2, r3 | r0, r1, r2, r3].</summary>
