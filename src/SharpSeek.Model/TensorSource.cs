@@ -21,7 +21,7 @@ public interface ITensorSource : IDisposable
     /// <summary>A 2-D weight in a type the fast kernels take, pointing into the file where the stored type allows.</summary>
     WeightMatrix Matrix(string name);
     /// <summary>A 2-D weight only ever multiplied with (never sliced by row or read as raw rows): the source may hold it in
-    /// a layout the kernels prefer (GGUF Q4_0/Q8_0: interleaved by groups of 8 rows).</summary>
+    /// a layout the kernels prefer (GGUF Q4_0/Q8_0: interleaved by groups of 16 rows).</summary>
     WeightMatrix Projection(string name) => Matrix(name);
 }
 

@@ -1,4 +1,4 @@
-// Q4_0 and Q8_0 interleaved by groups of 8 rows (Quant.Interleaved.cs): the layout round-trips row by row, and MatMul
+// Q4_0 and Q8_0 interleaved by groups of 16 rows (Quant.Interleaved.cs): the layout round-trips row by row, and MatMul
 // over it equals the per-row Dot over the plain rows within 1e-5 × Σ|w·x| (only the f32 summation order differs), for
 // decode (n = 1) and prefill tile edges, rows not a multiple of the group (the last rows stay plain), on every path this machine
 // runs (below AVX2 the scalar reference serves).
@@ -23,7 +23,7 @@ public class InterleavedTests
         var path = Enum.Parse<KernelPath>(pathName);
         using var pool = new WorkerPool(2);
         int seed = 100;
-        foreach (var (rows, blocks) in new[] { (4, 1), (8, 3), (12, 2), (36, 48), (8, 130), (1, 2), (6, 3), (39, 5), (24, 131) })   // over 128 blocks: the long-row prefetch
+        foreach (var (rows, blocks) in new[] { (4, 1), (8, 3), (12, 2), (36, 48), (8, 130), (1, 2), (6, 3), (39, 5), (24, 131), (48, 131) })   // over 128 blocks: the long-row prefetch
         {
             int cols = blocks * 32;
             long rb = Quant.RowBytes(t, cols);

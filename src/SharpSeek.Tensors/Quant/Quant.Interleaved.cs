@@ -1,11 +1,12 @@
 // Q4_0 and Q8_0 interleaved by groups of rows, a layout change made once at load (as llama.cpp's CPU "repack"
 // does) so the tile kernels stream their weights from one place. Decode through a tile measured faster than one row
 // at a time only when the group's rows are one stream. With B the block's bytes (Q4_0 18, Q8_0 34), Q = B − 2 its
-// quant bytes, group g = rows 8g..8g+7 (InterleaveRows), block b at (g·nb + b)·8B:
-//   f16 d[8] | Q/4 vectors of 32 bytes, vector k = qs[4k..4k+3] of rows 8g, 8g+1, …, 8g+7
+// quant bytes, group g = rows 16g..16g+15 (InterleaveRows), block b at (g·nb + b)·16B:
+//   f16 d[16] | Q/4 vectors of 64 bytes, vector k = qs[4k..4k+3] of rows 16g, 16g+1, …, 16g+15
 // so one i32 lane of a vector is one row (Q4_0: its low nibbles are values 4k..4k+3, its high nibbles 16+4k..16+4k+3;
-// Q8_0: values 4k..4k+3), and a 4-byte broadcast of the activations meets all 8 rows (TileQ4_0x8, TileQ8_0x8) with no
-// merge of lanes afterwards.
+// Q8_0: values 4k..4k+3), and a 4-byte broadcast of the activations meets all 16 rows of a Vector512 (TileQ4_0x16)
+// or the 8 of either half (rows 16g + 8h.., scales at +16h, vector k's half at +32 + 64k + 32h: TileQ4_0x8,
+// TileQ8_0x8) with no merge of lanes afterwards.
 // The quants and scales are the rows' own, unchanged; a group takes the bytes of its rows, so the matrix keeps its
 // size and the address of group g is that of row Gg in the plain layout. When rows is not a multiple of G the last
 // rows % G rows stay plain after the groups (an LM head of 151,669 rows), served one Dot per row.
@@ -19,7 +20,7 @@ namespace SharpSeek.Tensors;
 public static partial class Quant
 {
     /// <summary>Rows per interleaved group (the file header).</summary>
-    public const int InterleaveRows = 8;
+    public const int InterleaveRows = 16;
 
     /// <summary>Whether weights of this type are worth interleaving at load on this machine (the tiles need AVX2).
     /// Q8_0 rows over 4,096 columns too: in isolation their one-row Dot streams faster (0.74–0.89× interleaved at
@@ -54,7 +55,7 @@ public static partial class Quant
                     {
                         byte* from = rows0 + r * rowBytes + (long)b * bb;
                         *(ushort*)(to + 2 * r) = *(ushort*)from;
-                        for (int k = 0; k < q / 4; k++) *(uint*)(to + 2 * gr + 32 * k + 4 * r) = *(uint*)(from + 2 + 4 * k);
+                        for (int k = 0; k < q / 4; k++) *(uint*)(to + 2 * gr + 4 * gr * k + 4 * r) = *(uint*)(from + 2 + 4 * k);
                     }
             }
         }
@@ -75,7 +76,7 @@ public static partial class Quant
         {
             var from = w.Slice((int)(((long)g * nb + b) * gb), gb);
             from.Slice(2 * k, 2).CopyTo(row[(b * bb)..]);
-            for (int v = 0; v < (bb - 2) / 4; v++) from.Slice(2 * gr + 32 * v + 4 * k, 4).CopyTo(row[(b * bb + 2 + 4 * v)..]);
+            for (int v = 0; v < (bb - 2) / 4; v++) from.Slice(2 * gr + 4 * gr * v + 4 * k, 4).CopyTo(row[(b * bb + 2 + 4 * v)..]);
         }
     }
 
@@ -109,5 +110,13 @@ public static partial class Quant
     {
         var h = Avx2.ConvertToVector256Int32((ushort*)p);
         return (Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(h, 16), 3) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle();
+    }
+
+    /// <summary>Sixteen consecutive f16 at p → f32 × 2^-112, as <see cref="F16x8Scaled"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector512<float> F16x16Scaled(byte* p)
+    {
+        var h = Avx512F.ConvertToVector512Int32(Avx.LoadVector256((ushort*)p));
+        return (Avx512F.ShiftRightArithmetic(Avx512F.ShiftLeftLogical(h, 16), 3) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle();
     }
 }

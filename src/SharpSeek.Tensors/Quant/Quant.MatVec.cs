@@ -164,7 +164,7 @@ public static partial class Quant
             {
                 W = pw0, W1 = pw1, W2 = pw2, X = xq, Side = side, Y = py0, Y1 = py1, Y2 = py2, RowBytes = rowBytes, XBytes = xBytes,
                 Cols = cols, Rows = rows0, Rows1 = rows1, Rows2 = rows2, Groups0 = Groups(rows0), Groups1 = Groups(rows1), N = n,
-                Type = type, Interleaved = interleaved,
+                Type = type, Interleaved = interleaved, Path = path,
             };
             int groups = Groups(rows0) + Groups(rows1) + Groups(rows2);
             if (inline) job.Run(0, groups);
@@ -206,6 +206,7 @@ public static partial class Quant
         public int XBytes, Cols, Rows, Rows1, Rows2, Groups0, Groups1, N;
         public GgmlType Type;
         public bool Interleaved;
+        public KernelPath Path;
 
         public readonly void Run(int start, int end)
         {
@@ -219,8 +220,13 @@ public static partial class Quant
         {
             int gr = TileRows(Type, Interleaved);
             if (N == 1 && Interleaved && Type == GgmlType.Q4_0)   // decode: one loop over the groups, setup hoisted
-            {                                                   // (a Q8_0 version measured no faster than its tile)
-                DecodeQ4_0Interleaved(w, gr * RowBytes, start, end, X, Side, Cols / QK, y);
+            {
+                DecodeQ4_0Interleaved(w, gr * RowBytes, start, end, X, Side, Cols / QK, y, Path == KernelPath.V512);
+                return;
+            }
+            if (N == 1 && Interleaved && Type == GgmlType.Q8_0)
+            {
+                DecodeQ8_0Interleaved(w, gr * RowBytes, start, end, X, Side, Cols / QK, y);
                 return;
             }
             const int Pass = 64;
@@ -232,7 +238,7 @@ public static partial class Quant
                 {
                     int r0 = g * gr, rw = Math.Min(gr, rows - r0);
                     for (int i0 = xs; i0 < xe; i0 += tx)
-                        Tile(Type, w + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, y + r0, rows, Interleaved);
+                        Tile(Type, w + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, y + r0, rows, Interleaved, Path);
                 }
             }
         }
