@@ -8,14 +8,13 @@
 // or the 8 of either half (rows 16g + 8h.., scales at +16h, vector k's half at +32 + 64k + 32h: TileQ4_0x8,
 // TileQ8_0x8) with no merge of lanes afterwards.
 // The quants and scales are the rows' own, unchanged; a group takes the bytes of its rows, so the matrix keeps its
-// size and the address of group g is that of row Gg in the plain layout. When rows is not a multiple of G the last
-// rows % G rows stay plain after the groups (an LM head of 151,669 rows), served one Dot per row.
+// size and the address of group g is that of row 16g in the plain layout. When rows is not a multiple of 16 the last
+// rows % 16 rows stay plain after the groups (an LM head of 151,669 rows), served one Dot per row.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace SharpSeek.Tensors;
-
 
 public static partial class Quant
 {

@@ -78,7 +78,7 @@ public static partial class Quant
                 {
                     dx[b] = interleaved ? F16(x) * Two56 : F16(x);   // interleaved: × 2^56 against the scales' 2^-112 (F16x8Scaled)
                     if (t != GgmlType.Q4_0) continue;
-                    if (interleaved)   // TileQ4_0x8 broadcasts from xq; its −8 offset is one scalar 8·Σx per block
+                    if (interleaved)   // the interleaved tiles broadcast from xq; their −8 offset is one scalar 8·Σx per block
                     {
                         var s8 = Avx2.MultiplyAddAdjacent(eight, Avx.LoadVector256((sbyte*)(x + 2)));
                         c8[b * 4] = Vector256.Sum(Avx2.MultiplyAddAdjacent(s8, Vector256.Create((short)1)));
@@ -455,12 +455,7 @@ public static partial class Quant
                 for (int b = 0; b < nb; b++, wb += 288)
                 {
                     if (longRows) for (int l = 0; l < 288; l += 64) Sse.PrefetchNonTemporal(wb + ahead + l);
-                    var q0 = Avx512F.LoadVector512(wb + 32); var q1 = Avx512F.LoadVector512(wb + 96);
-                    var q2 = Avx512F.LoadVector512(wb + 160); var q3 = Avx512F.LoadVector512(wb + 224);
-                    a = Dot16Rows(q0 & m4, q1 & m4, q2 & m4, q3 & m4,
-                        Avx512BW.ShiftRightLogical(q0.AsUInt16(), 4).AsByte() & m4, Avx512BW.ShiftRightLogical(q1.AsUInt16(), 4).AsByte() & m4,
-                        Avx512BW.ShiftRightLogical(q2.AsUInt16(), 4).AsByte() & m4, Avx512BW.ShiftRightLogical(q3.AsUInt16(), 4).AsByte() & m4,
-                        xq + b * 34 + 2, c8[b * 4], F16x16Scaled(wb) * Vector512.Create(dx[b]), a);
+                    a = BlockQ4_0x16(wb, xq + b * 34 + 2, c8[b * 4], dx[b], m4, a);
                 }
                 (a * Vector512.Create(Two56)).Store(y + g * 16);
             }
@@ -478,6 +473,18 @@ public static partial class Quant
                 (a0 * k).Store(y + g * 16); (a1 * k).Store(y + g * 16 + 8);
             }
         }
+    }
+
+    /// <summary>The 16 rows of an interleaved Q4_0 block at wb in one Vector512.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector512<float> BlockQ4_0x16(byte* wb, byte* x, int c8, float dx, Vector512<byte> m4, Vector512<float> acc)
+    {
+        var q0 = Avx512F.LoadVector512(wb + 32); var q1 = Avx512F.LoadVector512(wb + 96);
+        var q2 = Avx512F.LoadVector512(wb + 160); var q3 = Avx512F.LoadVector512(wb + 224);
+        return Dot16Rows(q0 & m4, q1 & m4, q2 & m4, q3 & m4,
+            Avx512BW.ShiftRightLogical(q0.AsUInt16(), 4).AsByte() & m4, Avx512BW.ShiftRightLogical(q1.AsUInt16(), 4).AsByte() & m4,
+            Avx512BW.ShiftRightLogical(q2.AsUInt16(), 4).AsByte() & m4, Avx512BW.ShiftRightLogical(q3.AsUInt16(), 4).AsByte() & m4,
+            x, c8, F16x16Scaled(wb) * Vector512.Create(dx), acc);
     }
 
     /// <summary>8 rows of an interleaved Q4_0 block: scales at sc, quant vector k at q + 64k.</summary>
