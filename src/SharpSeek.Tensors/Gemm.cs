@@ -280,7 +280,6 @@ public static unsafe class Gemm
                 }
                 return;
             }
-            float* tmp = stackalloc float[64];
             for (int j = 0; j < nr; j += 8)
             {
                 int live = Math.Clamp(jn - j, 0, 8), p = 0;
@@ -290,10 +289,8 @@ public static unsafe class Gemm
                     {
                         if (BT == BType.F32) Transpose8x8((float*)B + at + p, CsB, dst + p * nr + j, nr);
                         else
-                        {
-                            for (int r = 0; r < 8; r++) Row8(at + r * CsB + p).Store(tmp + 8 * r);
-                            Transpose8x8(tmp, 8, dst + p * nr + j, nr);
-                        }
+                            Transpose8x8(Row8(at + p), Row8(at + CsB + p), Row8(at + 2 * CsB + p), Row8(at + 3 * CsB + p),
+                                Row8(at + 4 * CsB + p), Row8(at + 5 * CsB + p), Row8(at + 6 * CsB + p), Row8(at + 7 * CsB + p), dst + p * nr + j, nr);
                     }
                 for (int jj = 0; jj < 8; jj++)
                     for (int q = p; q < kc; q++) dst[q * nr + j + jj] = jj < live ? Value(at + jj * CsB + q * RsB) : 0;
@@ -350,12 +347,15 @@ public static unsafe class Gemm
 
     /// <summary>dst[i·ldd + j] = src[j·lds + i] for i, j &lt; 8 (AVX: unpack, shuffle, lane permute).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    static void Transpose8x8(float* src, long lds, float* dst, long ldd) =>
+        Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds), Avx.LoadVector256(src + 3 * lds),
+            Avx.LoadVector256(src + 4 * lds), Avx.LoadVector256(src + 5 * lds), Avx.LoadVector256(src + 6 * lds), Avx.LoadVector256(src + 7 * lds), dst, ldd);
+
+    /// <summary>dst[i·ldd + j] = r_j[i] for i, j &lt; 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ldd)
     {
-        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
-        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1); var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5); var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
         var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE); var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
