@@ -388,7 +388,7 @@ static unsafe class Program
                         Quant.UseTiles = true; Quant.MultiRowDecode = md;
                         extra = $" {flops / s0 / 1e9:F1} | {s0 / s:F2}× |";
                     }
-                    if (args.Contains("--interleaved") && t is GgmlType.Q4_0 or GgmlType.Q8_0)   // the load-time 4-row layout, timed right after the plain one
+                    if (args.Contains("--interleaved") && Quant.Interleaves(t))   // the load-time layout, timed right after the plain one
                     {
                         var wi = w.Select(p => { var q = new byte[p.Length]; Quant.TryInterleave(t, p, rows, cols, q); return q; }).ToArray();
                         double si = Time(() => { Quant.MatMulInterleaved(t, wi[next], rows, cols, x, n, y, pool); next = (next + 1) % wi.Length; }, n > 1 ? 0.6 : 0.25, 3, cpuTime: pool == null);

@@ -16,7 +16,7 @@ namespace SharpSeek.Tensors;
 public static unsafe class Gemm
 {
     /// <summary>Element type of B.</summary>
-    internal enum BType { F32, Bf16, F16 }
+    internal enum BType { F32, Bf16, F16, F16x8 }   // F16x8: F16 rows interleaved by eights (Quant.Interleaved.F16.cs)
 
     const int KC = 256;             // depth of one packed block (a B micro-panel KC × NR, 32 KB at 8×32, in L1)
     const int MC = 96;              // rows of A per block (MC × KC f32 = 96 KB, in L2); a multiple of both MRs
@@ -282,20 +282,30 @@ public static unsafe class Gemm
             }
             for (int j = 0; j < nr; j += 8)
             {
-                int live = Math.Clamp(jn - j, 0, 8), p = 0;
-                long at = (j0 + j) * CsB + pc * RsB;
+                int live = Math.Clamp(jn - j, 0, 8), p = 0, c = j0 + j;
+                long at = c * CsB + pc * RsB;
                 if (live == 8 && RsB == 1 && Avx2.IsSupported)   // columns of B contiguous along k: 8 × 8 transposes
                     for (; p + 8 <= kc; p += 8)
                     {
                         if (BT == BType.F32) Transpose8x8((float*)B + at + p, CsB, dst + p * nr + j, nr);
                         else
-                            Transpose8x8(Row8(at + p), Row8(at + CsB + p), Row8(at + 2 * CsB + p), Row8(at + 3 * CsB + p),
-                                Row8(at + 4 * CsB + p), Row8(at + 5 * CsB + p), Row8(at + 6 * CsB + p), Row8(at + 7 * CsB + p), dst + p * nr + j, nr);
+                        {
+                            long a = At(c, pc + p), s = RowStride(c);
+                            Transpose8x8(Row8(a), Row8(a + s), Row8(a + 2 * s), Row8(a + 3 * s),
+                                Row8(a + 4 * s), Row8(a + 5 * s), Row8(a + 6 * s), Row8(a + 7 * s), dst + p * nr + j, nr);
+                        }
                     }
                 for (int jj = 0; jj < 8; jj++)
-                    for (int q = p; q < kc; q++) dst[q * nr + j + jj] = jj < live ? Value(at + jj * CsB + q * RsB) : 0;
+                    for (int q = p; q < kc; q++) dst[q * nr + j + jj] = jj < live ? Value(At(c + jj, pc + q)) : 0;
             }
         }
+
+        /// <summary>Element index of B[k = depth, j = col] (weights: row col, value depth).</summary>
+        readonly long At(int col, int depth) => BT == BType.F16x8 ? Quant.F16InterleavedAt(N, K, col, depth) : col * CsB + depth * RsB;
+
+        /// <summary>From column col (a multiple of 8) to col + 1 at the same depth, in elements: within an interleaved
+        /// sub-group of eight the next run (32 values on); plain rows, CsB.</summary>
+        readonly long RowStride(int col) => BT == BType.F16x8 && col < N / Quant.InterleaveRows * Quant.InterleaveRows ? 32 : CsB;
 
         /// <summary>B elements [at, at + 8) widened to f32 (bf16 or f16).</summary>
         readonly Vector256<float> Row8(long at) => BT == BType.Bf16
@@ -305,7 +315,7 @@ public static unsafe class Gemm
         readonly float Value(long at) => BT switch
         {
             BType.Bf16 => BitConverter.UInt32BitsToSingle((uint)((ushort*)B)[at] << 16),
-            BType.F16 => Quant.F16(B + 2 * at),
+            BType.F16 or BType.F16x8 => Quant.F16(B + 2 * at),
             _ => ((float*)B)[at],
         };
 

@@ -71,12 +71,14 @@ public class GgufModelTests(ITestOutputHelper output)
         Assert.True(err > 0);
     }
 
-    // Q4_0/Q8_0 projections held interleaved by groups of 4 rows (the tile kernels' layout, made at load) give the
-    // logits of the file's row-major layout: a prompt in one batch (prefill tiles) and then one token at a time (decode).
+    // Q4_0/Q8_0 projections held interleaved by groups of 16 rows and F16 by eights (the kernels' layouts, made at load)
+    // give the logits of the file's row-major layout: a prompt in one batch (prefill) and then one token at a time (decode).
     [Theory]
     [InlineData("v3-f32", GgmlType.Q4_0)]
     [InlineData("llama3-scaled", GgmlType.Q4_0)]
     [InlineData("v3-f32", GgmlType.Q8_0)]
+    [InlineData("v3-f32", GgmlType.F16)]
+    [InlineData("llama3-scaled", GgmlType.F16)]
     public void Interleaved_layout_gives_the_logits_of_the_plain_layout(string model, GgmlType type)
     {
         var ids = Golden.Read(model).Ids;

@@ -60,6 +60,56 @@ public class InterleavedTests
         }
     }
 
+    // F16 interleaved by eights (Quant.Interleaved.F16.cs): the layout round-trips, and MatMul over it gives the plain
+    // layout's bits — decode (each row summed as DotF16Split sums it, rows holding subnormals, inf or NaN included)
+    // and prefill (the GEMM packs the same values) — with a plain tail when rows is not a multiple of 16, on every path.
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void F16_interleaved_gives_the_plain_layouts_bits(string pathName)
+    {
+        var path = Enum.Parse<KernelPath>(pathName);
+        using var pool = new WorkerPool(2);
+        ushort[] specials = [0x0001, 0x83FF, 0x0400, 0x8000, 0x7BFF, 0xFBFF];
+        int seed = 200;
+        foreach (var (rows, cols, bad) in new (int, int, ushort?)[] { (16, 32, null), (40, 96, null), (7, 64, null), (35, 288, 0x7C00), (48, 4128, null), (33, 4160, 0xFE00) })
+        {
+            var r = new Random(++seed);
+            var h = new ushort[rows * cols];
+            for (int i = 0; i < h.Length; i++)
+                h[i] = r.Next(8) == 0 ? specials[r.Next(specials.Length)] : Dtypes.F32ToF16((float)(r.NextDouble() - 0.5));
+            if (bad is ushort b) { h[9 * cols + 5] = b; h[(rows - 1) * cols + 3] = b; }   // row 9 (in a sub-group) and the last row (plain tail)
+            var w = new byte[h.Length * 2];
+            Buffer.BlockCopy(h, 0, w, 0, w.Length);
+            var wi = new byte[w.Length];
+            Assert.True(Quant.TryInterleave(GgmlType.F16, w, rows, cols, wi));
+            var row = new byte[2 * cols];
+            for (int i = 0; i < rows; i++)
+            {
+                Quant.DeinterleaveRow(GgmlType.F16, wi, rows, cols, i, row);
+                Assert.Equal(w.AsSpan(2 * i * cols, 2 * cols).ToArray(), row);
+            }
+            foreach (int n in new[] { 1, 2, 9 })
+            {
+                var x = TestData.Gaussian(n * cols, ++seed);
+                var y = new float[n * rows];
+                var yi = new float[n * rows];
+                Quant.MatMul(GgmlType.F16, w, rows, cols, x, n, y, null, path);
+                Quant.MatMul(GgmlType.F16, wi, rows, cols, x, n, yi, n == 1 ? pool : null, path, interleaved: true);
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(y[i]) == BitConverter.SingleToInt32Bits(yi[i]) || float.IsNaN(y[i]) && float.IsNaN(yi[i]),
+                        $"{path} rows={rows} cols={cols} n={n} [{i / rows},{i % rows}]: interleaved {yi[i]} vs plain {y[i]}");
+            }
+        }
+        Assert.False(Quant.TryInterleave(GgmlType.F16, new byte[2 * 16 * 48], 16, 48, new byte[2 * 16 * 48]));   // cols not a multiple of 32
+    }
+
+    public static TheoryData<string> Paths()
+    {
+        var d = new TheoryData<string>();
+        foreach (var p in TestData.Paths()) d.Add(p.ToString());
+        return d;
+    }
+
     [Fact]
     public void Infinite_scales_stay_plain()
     {

@@ -158,7 +158,7 @@ public sealed unsafe class GgufWeights : ITensorSource
     }
 
     /// <summary>
-    /// Matrix, but Q4_0/Q8_0 held interleaved by groups of 16 rows when the kernels prefer it (AVX2; rows
+    /// Matrix, but Q4_0/Q8_0/F16 held interleaved by groups of 16 rows when the kernels prefer it (AVX2; rows
     /// past the last whole group stay plain; SHARPSEEK_LAYOUT=plain keeps the file's layout). The copy replaces the mapped rows, whose pages are handed
     /// back (madvise DONTNEED) so resident memory stays about the file's size.
     /// </summary>
@@ -177,7 +177,7 @@ public sealed unsafe class GgufWeights : ITensorSource
         return new WeightMatrix(m.Type, m.Rows, m.Cols, to, interleaved: true);
     }
 
-    /// <summary>Whether Projection interleaves Q4_0/Q8_0 (default: yes, unless SHARPSEEK_LAYOUT=plain).</summary>
+    /// <summary>Whether Projection interleaves Q4_0/Q8_0/F16 (default: yes, unless SHARPSEEK_LAYOUT=plain).</summary>
     public bool Interleave { get; set; } = Environment.GetEnvironmentVariable("SHARPSEEK_LAYOUT") != "plain";
 
     /// <summary>Frees p if this source owns it.</summary>

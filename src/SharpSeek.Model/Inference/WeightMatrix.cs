@@ -1,5 +1,5 @@
 // A weight matrix [rows, cols] in its stored type (f32, f16, bf16 or a ggml block quant), pointing into a memory
-// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32. Q4_0/Q8_0
+// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32. Q4_0/Q8_0/F16
 // projections may be held interleaved by groups of 16 rows (Quant.Interleaved.cs), a layout the loader makes once.
 using SharpSeek.Tensors;
 
@@ -12,7 +12,7 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
     public int Cols { get; } = cols;
     public long RowBytes { get; } = Quant.RowBytes(type, cols);
     public long Bytes => RowBytes * Rows;
-    /// <summary>Q4_0/Q8_0 rows interleaved by groups of 16 (Quant.TryInterleave); Data is then not row-major.</summary>
+    /// <summary>Q4_0/Q8_0/F16 rows interleaved by groups of 16 (Quant.TryInterleave); Data is then not row-major.</summary>
     public bool Interleaved { get; } = interleaved;
     readonly byte* data = data;
 

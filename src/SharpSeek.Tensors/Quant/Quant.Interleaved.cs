@@ -23,8 +23,9 @@ public static partial class Quant
 
     /// <summary>Whether weights of this type are worth interleaving at load on this machine (the tiles need AVX2).
     /// Q8_0 rows over 4,096 columns too: in isolation their one-row Dot streams faster (0.74–0.89× interleaved at
-    /// 1536 × 8960), but in the model interleaving them measured 15.0 against 12.2 tok/s (Qwen Q8_0 decode, t1).</summary>
-    public static bool Interleaves(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 && Clamp(Path) >= KernelPath.V256;
+    /// 1536 × 8960), but in the model interleaving them measured 15.0 against 12.2 tok/s (Qwen Q8_0 decode, t1).
+    /// F16 too (rows by eights: Quant.Interleaved.F16.cs).</summary>
+    public static bool Interleaves(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.F16 && Clamp(Path) >= KernelPath.V256;
 
     static int InterleavedBlockBytes(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 ? BlockBytes(t)
         : throw new ArgumentException($"{t} has no interleaved layout (Q4_0 and Q8_0 do)");
@@ -35,6 +36,7 @@ public static partial class Quant
     /// </summary>
     public static unsafe bool TryInterleave(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
+        if (t == GgmlType.F16) return TryInterleaveF16(src, rows, cols, dst);
         int bb = InterleavedBlockBytes(t), gr = InterleaveRows, gb = gr * bb, q = bb - 2;
         long rowBytes = RowBytes(t, cols);
         if (src.Length != rows * rowBytes || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {rows * rowBytes} bytes; got {src.Length} → {dst.Length}");
@@ -64,6 +66,7 @@ public static partial class Quant
     /// <summary>Row r of an interleaved [rows, cols] matrix in the plain layout (RowBytes(t, cols) bytes).</summary>
     public static void DeinterleaveRow(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, int r, Span<byte> row)
     {
+        if (t == GgmlType.F16) { DeinterleaveRowF16(w, rows, cols, r, row); return; }
         int bb = InterleavedBlockBytes(t), gr = InterleaveRows, gb = gr * bb, nb = cols / QK, g = r / gr, k = r % gr;
         if (r >= rows / gr * gr)   // the plain tail
         {
@@ -84,7 +87,8 @@ public static partial class Quant
         WorkerPool? pool = null) => MatMul(t, w, rows, cols, x, n, y, pool, Path, interleaved: true);
 
     /// <summary>The oracle (and the path below AVX2): each row back in the plain layout, then the scalar Dot.</summary>
-    static unsafe void MatMulInterleavedRef(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, ReadOnlySpan<float> x, int n, Span<float> y)
+    static unsafe void MatMulInterleavedRef(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, ReadOnlySpan<float> x, int n, Span<float> y,
+        KernelPath f16Path = KernelPath.Scalar)
     {
         int rowBytes = checked((int)RowBytes(t, cols)), xBytes = checked((int)RowBytes(GgmlType.Q8_0, cols));
         var row = new byte[rowBytes];
@@ -93,11 +97,14 @@ public static partial class Quant
         fixed (byte* pq = xq)
         fixed (byte* pr = row)
         {
-            for (int i = 0; i < n; i++) QuantizeActivations(GgmlType.Q8_0, px + (long)i * cols, pq + (long)i * xBytes, cols);
+            bool f16 = t == GgmlType.F16;   // f32 activations as they are
+            if (!f16) for (int i = 0; i < n; i++) QuantizeActivations(GgmlType.Q8_0, px + (long)i * cols, pq + (long)i * xBytes, cols);
             for (int r = 0; r < rows; r++)
             {
                 DeinterleaveRow(t, w, rows, cols, r, row);
-                for (int i = 0; i < n; i++) y[i * rows + r] = DotKernel(t, pr, pq + (long)i * xBytes, cols, KernelPath.Scalar);
+                for (int i = 0; i < n; i++)
+                    y[i * rows + r] = f16 ? DotKernel(t, pr, (byte*)(px + (long)i * cols), cols, f16Path)   // below V256 as the plain rows go
+                        : DotKernel(t, pr, pq + (long)i * xBytes, cols, KernelPath.Scalar);
             }
         }
     }

@@ -37,6 +37,7 @@ public static partial class Quant
 
         var at = ActivationType(type);
         path = Clamp(path);
+        if (interleaved && type == GgmlType.F16) { MatMulF16Interleaved(w, rows, cols, x, n, y, pool, path); return; }
         if (interleaved)
         {
             if (type is not (GgmlType.Q4_0 or GgmlType.Q8_0)) throw new ArgumentException($"only Q4_0/Q8_0 are interleaved, not {type} [{rows}, {cols}]");
