@@ -308,9 +308,13 @@ public static unsafe class Gemm
         readonly long RowStride(int col) => BT == BType.F16x8 && col < N / Quant.InterleaveRows * Quant.InterleaveRows ? 32 : CsB;
 
         /// <summary>B elements [at, at + 8) widened to f32 (bf16 or f16).</summary>
-        readonly Vector256<float> Row8(long at) => BT == BType.Bf16
-            ? (Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe()) << 16).AsSingle()
-            : Quant.H2F(Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe()));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        readonly Vector256<float> Row8(long at) => BT switch
+        {
+            BType.Bf16 => (Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe()) << 16).AsSingle(),
+            BType.F16x8 => Quant.FiniteH2F(Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe())),   // interleaving checked it finite
+            _ => Quant.H2F(Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe())),
+        };
 
         readonly float Value(long at) => BT switch
         {

@@ -6,7 +6,9 @@
 // of 8,960 values has a 35 KB side copy of x that no longer fits L1 beside the weight stream and is re-read from L2
 // for every row, at half the speed. The GEMM's panel packing reads 512 contiguous bytes per block of eight rows
 // instead of 64 from each of eight rows. Rows past the last whole 16-row group stay plain after the groups; cols
-// must be a multiple of 32. Each row is summed as DotF16Split sums it, in its order: the layout changes no bit.
+// must be a multiple of 32, and no value inf/NaN (checked while interleaving: the kernels here read the bits as finite
+// values, without DotF16Split's running max). Each row is summed as DotF16Split sums it, in its order: the layout
+// changes no bit.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -17,10 +19,13 @@ public static partial class Quant
     const int F16SubRows = 8, F16Run = 32;
 
     /// <summary>Where value c of row r sits in an interleaved F16 [rows, cols] matrix, in halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static long F16InterleavedAt(int rows, int cols, int r, int c) => r >= rows / InterleaveRows * InterleaveRows
         ? (long)r * cols + c
         : (((long)(r / F16SubRows) * (cols / F16Run) + c / F16Run) * F16SubRows + r % F16SubRows) * F16Run + c % F16Run;
 
+    /// <summary>False (dst untouched) when cols is not a multiple of 32 or a value is inf/NaN: the kernels over this
+    /// layout read the bits as finite values (such a matrix stays plain, where rows holding inf/NaN widen exactly).</summary>
     static unsafe bool TryInterleaveF16(ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
         if (src.Length != 2L * rows * cols || dst.Length != src.Length) throw new ArgumentException($"F16 [{rows}, {cols}] takes {2L * rows * cols} bytes; got {src.Length} → {dst.Length}");
@@ -28,6 +33,9 @@ public static partial class Quant
         fixed (byte* ps = src, pd = dst)
         {
             ushort* s = (ushort*)ps, d = (ushort*)pd;
+            var exp = Vector256.Create((ushort)0x7C00);
+            for (long i = 0; i < (long)rows * cols; i += 16)   // rows · cols is a multiple of 32
+                if (Vector256.EqualsAny(Vector256.Load(s + i) & exp, exp)) return false;
             for (int r = 0; r < rows; r++)
                 for (int c = 0; c < cols; c += F16Run)
                     Buffer.MemoryCopy(s + (long)r * cols + c, d + F16InterleavedAt(rows, cols, r, c), 2 * F16Run, 2 * F16Run);
@@ -84,97 +92,81 @@ public static partial class Quant
                 }
                 byte* g = W + t * subBytes;
                 float* y = Y + t * F16SubRows;
-                bool finite = Path == KernelPath.V512 ? F16x8V512(g, nb, Side, y)
-                    : F16x4V256(g, nb, Side, y) & F16x4V256(g + 4 * 2 * F16Run, nb, Side, y + 4);
-                if (!finite)   // a row holds inf/NaN: each row of the sub-group as the plain layout does it
-                {
-                    var row = new byte[2 * Cols];   // only for a matrix holding inf/NaN
-                    var w = new ReadOnlySpan<byte>(W, checked((int)(2L * Rows * Cols)));
-                    fixed (byte* pr = row)
-                        for (int i = 0; i < F16SubRows; i++)
-                        {
-                            DeinterleaveRowF16(w, Rows, Cols, t * F16SubRows + i, row);
-                            y[i] = DotF16Split(pr, Side, X, Cols, Path);   // what the plain row gives (exact widening if it holds inf/NaN)
-                        }
-                }
+                if (Path == KernelPath.V512) F16x8V512(g, nb, Side, y);
+                else { F16x4V256(g, nb, Side, y); F16x4V256(g + 4 * 2 * F16Run, nb, Side, y + 4); }
             }
         }
     }
 
+    /// <summary>Eight finite f16 (widened bits) → f32, exactly: the bits moved into f32 position read as w·2^-112
+    /// (normals and subnormals alike), times 2^112. Five operations where the general widening takes ten.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> FiniteH2F(Vector256<uint> h) =>
+        (((h.AsInt32() << 16) >> 3) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(Pow2_112).AsSingle();
+
     /// <summary>One 64-byte run (32 values of one row) into that row's even and odd accumulators, as DotF16Split.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void F16Run512(byte* p, Vector512<float> xe, Vector512<float> xo, Vector512<int> keep, Vector512<int> abs,
-        ref Vector512<float> a, ref Vector512<float> b, ref Vector512<ushort> max)
+    static unsafe void F16Run512(byte* p, Vector512<float> xe, Vector512<float> xo, Vector512<int> keep, ref Vector512<float> a, ref Vector512<float> b)
     {
         var v = Vector512.Load((int*)p);
         a = Vector512.FusedMultiplyAdd((((v << 16) >> 3) & keep).AsSingle(), xe, a);
         b = Vector512.FusedMultiplyAdd(((v >> 3) & keep).AsSingle(), xo, b);
-        max = Vector512.Max(max, (v & abs).AsUInt16());
     }
 
-    /// <summary>The eight rows of sub-group g into y[0..8); false (y untouched) when a value is inf/NaN.</summary>
+    /// <summary>The eight rows of sub-group g into y[0..8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe bool F16x8V512(byte* g, int nb, float* side, float* y)
+    static unsafe void F16x8V512(byte* g, int nb, float* side, float* y)
     {
         var keep = Vector512.Create(unchecked((int)0x8FFFE000));
-        var abs = Vector512.Create(0x7FFF7FFF);
         Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
         Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
-        Vector512<ushort> max = default;
         for (int blk = 0; blk < nb; blk++, g += F16SubRows * 2 * F16Run, side += F16Run)
         {
             var xe = Vector512.Load(side); var xo = Vector512.Load(side + 16);
-            F16Run512(g, xe, xo, keep, abs, ref a0, ref b0, ref max);
-            F16Run512(g + 64, xe, xo, keep, abs, ref a1, ref b1, ref max);
-            F16Run512(g + 128, xe, xo, keep, abs, ref a2, ref b2, ref max);
-            F16Run512(g + 192, xe, xo, keep, abs, ref a3, ref b3, ref max);
-            F16Run512(g + 256, xe, xo, keep, abs, ref a4, ref b4, ref max);
-            F16Run512(g + 320, xe, xo, keep, abs, ref a5, ref b5, ref max);
-            F16Run512(g + 384, xe, xo, keep, abs, ref a6, ref b6, ref max);
-            F16Run512(g + 448, xe, xo, keep, abs, ref a7, ref b7, ref max);
+            F16Run512(g, xe, xo, keep, ref a0, ref b0);
+            F16Run512(g + 64, xe, xo, keep, ref a1, ref b1);
+            F16Run512(g + 128, xe, xo, keep, ref a2, ref b2);
+            F16Run512(g + 192, xe, xo, keep, ref a3, ref b3);
+            F16Run512(g + 256, xe, xo, keep, ref a4, ref b4);
+            F16Run512(g + 320, xe, xo, keep, ref a5, ref b5);
+            F16Run512(g + 384, xe, xo, keep, ref a6, ref b6);
+            F16Run512(g + 448, xe, xo, keep, ref a7, ref b7);
         }
-        if (Vector512.GreaterThanOrEqualAny(max, Vector512.Create((ushort)0x7C00))) return false;
         // + 0f: DotF16Split adds its (here empty) tail's 0, which turns a −0 sum into +0
         y[0] = Vector512.Sum(a0 + b0) * Two56 + 0f; y[1] = Vector512.Sum(a1 + b1) * Two56 + 0f;
         y[2] = Vector512.Sum(a2 + b2) * Two56 + 0f; y[3] = Vector512.Sum(a3 + b3) * Two56 + 0f;
         y[4] = Vector512.Sum(a4 + b4) * Two56 + 0f; y[5] = Vector512.Sum(a5 + b5) * Two56 + 0f;
         y[6] = Vector512.Sum(a6 + b6) * Two56 + 0f; y[7] = Vector512.Sum(a7 + b7) * Two56 + 0f;
-        return true;
     }
 
     /// <summary>One 64-byte run as two 16-value chunks of the V256 split copy (x chunks e0, o0, e1, o1), in DotF16Split's order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe void F16Run256(byte* p, Vector256<float> e0, Vector256<float> o0, Vector256<float> e1, Vector256<float> o1,
-        Vector256<int> keep, Vector256<int> abs, ref Vector256<float> a, ref Vector256<float> b, ref Vector256<ushort> max)
+        Vector256<int> keep, ref Vector256<float> a, ref Vector256<float> b)
     {
         var v = Vector256.Load((int*)p); var u = Vector256.Load((int*)(p + 32));
         a = Vector256.FusedMultiplyAdd((((v << 16) >> 3) & keep).AsSingle(), e0, a);
         b = Vector256.FusedMultiplyAdd(((v >> 3) & keep).AsSingle(), o0, b);
         a = Vector256.FusedMultiplyAdd((((u << 16) >> 3) & keep).AsSingle(), e1, a);
         b = Vector256.FusedMultiplyAdd(((u >> 3) & keep).AsSingle(), o1, b);
-        max = Vector256.Max(max, Vector256.Max(v & abs, u & abs).AsUInt16());
     }
 
-    /// <summary>Four rows of a sub-group (g at the first one's run) into y[0..4); false when a value is inf/NaN.</summary>
+    /// <summary>Four rows of a sub-group (g at the first one's run) into y[0..4).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe bool F16x4V256(byte* g, int nb, float* side, float* y)
+    static unsafe void F16x4V256(byte* g, int nb, float* side, float* y)
     {
         var keep = Vector256.Create(unchecked((int)0x8FFFE000));
-        var abs = Vector256.Create(0x7FFF7FFF);
         Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        Vector256<ushort> max = default;
         for (int blk = 0; blk < nb; blk++, g += F16SubRows * 2 * F16Run, side += F16Run)
         {
             var e0 = Vector256.Load(side); var o0 = Vector256.Load(side + 8);
             var e1 = Vector256.Load(side + 16); var o1 = Vector256.Load(side + 24);
-            F16Run256(g, e0, o0, e1, o1, keep, abs, ref a0, ref b0, ref max);
-            F16Run256(g + 64, e0, o0, e1, o1, keep, abs, ref a1, ref b1, ref max);
-            F16Run256(g + 128, e0, o0, e1, o1, keep, abs, ref a2, ref b2, ref max);
-            F16Run256(g + 192, e0, o0, e1, o1, keep, abs, ref a3, ref b3, ref max);
+            F16Run256(g, e0, o0, e1, o1, keep, ref a0, ref b0);
+            F16Run256(g + 64, e0, o0, e1, o1, keep, ref a1, ref b1);
+            F16Run256(g + 128, e0, o0, e1, o1, keep, ref a2, ref b2);
+            F16Run256(g + 192, e0, o0, e1, o1, keep, ref a3, ref b3);
         }
-        if (Vector256.GreaterThanOrEqualAny(max, Vector256.Create((ushort)0x7C00))) return false;
         y[0] = Vector256.Sum(a0 + b0) * Two56 + 0f; y[1] = Vector256.Sum(a1 + b1) * Two56 + 0f;
         y[2] = Vector256.Sum(a2 + b2) * Two56 + 0f; y[3] = Vector256.Sum(a3 + b3) * Two56 + 0f;
-        return true;
     }
 }
