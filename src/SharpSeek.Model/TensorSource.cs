@@ -21,7 +21,7 @@ public interface ITensorSource : IDisposable
     /// <summary>A 2-D weight in a type the fast kernels take, pointing into the file where the stored type allows.</summary>
     WeightMatrix Matrix(string name);
     /// <summary>A 2-D weight only ever multiplied with (never sliced by row or read as raw rows): the source may hold it in
-    /// a layout the kernels prefer (GGUF Q4_0/Q8_0: interleaved by groups of 16 rows).</summary>
+    /// a layout the kernels prefer (Q4_0/Q8_0/F16/BF16 interleaved by groups of 16 rows: OwnedBuffers.Interleaved).</summary>
     WeightMatrix Projection(string name) => Matrix(name);
 }
 
@@ -53,7 +53,7 @@ public static class TensorSources
 /// <summary>safetensors (single, sharded). F32/F16/BF16 map directly; FP8 e4m3 is dequantized to BF16 once at load.</summary>
 public sealed unsafe class SafetensorsSource(Checkpoint checkpoint) : ITensorSource
 {
-    readonly List<nint> owned = [];
+    readonly OwnedBuffers owned = new();
     public Checkpoint Checkpoint { get; } = checkpoint;
     public string Location => Checkpoint.Directory;
     public IEnumerable<string> Names => Checkpoint.Names;
@@ -71,16 +71,20 @@ public sealed unsafe class SafetensorsSource(Checkpoint checkpoint) : ITensorSou
         if (direct is GgmlType t) return new WeightMatrix(t, rows, cols, Checkpoint.Pointer(name));
         // a dtype the kernels do not take (FP8, F64): one layout change to BF16, owned by this source
         var f32 = Checkpoint.ReadFloat32(name);
-        var mem = (byte*)NativeMemory.AlignedAlloc((nuint)f32.LongLength * 2, 64);
-        owned.Add((nint)mem);
+        var mem = owned.Alloc(f32.LongLength * 2);
         Dtypes.F32ToBf16(f32, new Span<ushort>(mem, f32.Length));
         return new WeightMatrix(GgmlType.BF16, rows, cols, mem);
     }
 
+    /// <summary>Matrix, held interleaved when the kernels prefer it (OwnedBuffers.Interleaved).</summary>
+    public WeightMatrix Projection(string name) => owned.Interleaved(Matrix(name));
+
+    /// <summary>Whether Projection interleaves (default: yes, unless SHARPSEEK_LAYOUT=plain).</summary>
+    public bool Interleave { get => owned.Interleave; set => owned.Interleave = value; }
+
     public void Dispose()
     {
-        foreach (var p in owned) NativeMemory.AlignedFree((void*)p);
-        owned.Clear();
+        owned.Dispose();
         Checkpoint.Dispose();
     }
 }

@@ -16,7 +16,7 @@ namespace SharpSeek.Tensors;
 public static unsafe class Gemm
 {
     /// <summary>Element type of B.</summary>
-    internal enum BType { F32, Bf16, F16, F16x8 }   // F16x8: F16 rows interleaved by eights (Quant.Interleaved.F16.cs)
+    internal enum BType { F32, Bf16, F16, F16x8, Bf16x8 }   // ..x8: rows interleaved by eights (Quant.Interleaved.Half.cs)
 
     const int KC = 256;             // depth of one packed block (a B micro-panel KC × NR, 32 KB at 8×32, in L1)
     const int MC = 96;              // rows of A per block (MC × KC f32 = 96 KB, in L2); a multiple of both MRs
@@ -283,14 +283,15 @@ public static unsafe class Gemm
             for (int j = 0; j < nr; j += 8)
             {
                 int live = Math.Clamp(jn - j, 0, 8), p = 0, c = j0 + j;
-                long at = c * CsB + pc * RsB;
+                long at = At(c, pc), s = RowStride(c);
+                bool runs = s != CsB;   // eight interleaved rows: depth p of the block is at + (p / 32)·256 + p % 32
                 if (live == 8 && RsB == 1 && Avx2.IsSupported)   // columns of B contiguous along k: 8 × 8 transposes
                     for (; p + 8 <= kc; p += 8)
                     {
                         if (BT == BType.F32) Transpose8x8((float*)B + at + p, CsB, dst + p * nr + j, nr);
                         else
                         {
-                            long a = At(c, pc + p), s = RowStride(c);
+                            long a = runs ? at + (p >> 5) * 256 + (p & 31) : at + p;
                             Transpose8x8(Row8(a), Row8(a + s), Row8(a + 2 * s), Row8(a + 3 * s),
                                 Row8(a + 4 * s), Row8(a + 5 * s), Row8(a + 6 * s), Row8(a + 7 * s), dst + p * nr + j, nr);
                         }
@@ -301,24 +302,24 @@ public static unsafe class Gemm
         }
 
         /// <summary>Element index of B[k = depth, j = col] (weights: row col, value depth).</summary>
-        readonly long At(int col, int depth) => BT == BType.F16x8 ? Quant.F16InterleavedAt(N, K, col, depth) : col * CsB + depth * RsB;
+        readonly long At(int col, int depth) => BT is BType.F16x8 or BType.Bf16x8 ? Quant.HalfInterleavedAt(N, K, col, depth) : col * CsB + depth * RsB;
 
         /// <summary>From column col (a multiple of 8) to col + 1 at the same depth, in elements: within an interleaved
         /// sub-group of eight the next run (32 values on); plain rows, CsB.</summary>
-        readonly long RowStride(int col) => BT == BType.F16x8 && col < N / Quant.InterleaveRows * Quant.InterleaveRows ? 32 : CsB;
+        readonly long RowStride(int col) => BT is BType.F16x8 or BType.Bf16x8 && col < (N & ~(Quant.InterleaveRows - 1)) ? 32 : CsB;
 
         /// <summary>B elements [at, at + 8) widened to f32 (bf16 or f16).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         readonly Vector256<float> Row8(long at) => BT switch
         {
-            BType.Bf16 => (Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe()) << 16).AsSingle(),
+            BType.Bf16 or BType.Bf16x8 => (Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe()) << 16).AsSingle(),
             BType.F16x8 => Quant.FiniteH2F(Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe())),   // interleaving checked it finite
             _ => Quant.H2F(Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe())),
         };
 
         readonly float Value(long at) => BT switch
         {
-            BType.Bf16 => BitConverter.UInt32BitsToSingle((uint)((ushort*)B)[at] << 16),
+            BType.Bf16 or BType.Bf16x8 => BitConverter.UInt32BitsToSingle((uint)((ushort*)B)[at] << 16),
             BType.F16 or BType.F16x8 => Quant.F16(B + 2 * at),
             _ => ((float*)B)[at],
         };

@@ -81,6 +81,14 @@ public class GgufModelTests(ITestOutputHelper output)
     [InlineData("llama3-scaled", GgmlType.F16)]
     public void Interleaved_layout_gives_the_logits_of_the_plain_layout(string model, GgmlType type)
     {
+        int plainMax = Quant.HalfPlainMaxCols;
+        Quant.HalfPlainMaxCols = 0;   // the fixtures' rows are short: interleave them anyway
+        try { InterleavedLogits(model, type); }
+        finally { Quant.HalfPlainMaxCols = plainMax; }
+    }
+
+    void InterleavedLogits(string model, GgmlType type)
+    {
         var ids = Golden.Read(model).Ids;
         var path = ToGguf(model, type);
         float[] Run(bool interleave)
@@ -106,5 +114,51 @@ public class GgufModelTests(ITestOutputHelper output)
         float d = Golden.MaxAbsDiff(plain, interleaved);
         output.WriteLine($"{model} {type}: max |interleaved − plain| = {d:E2} (logit scale {scale:F2})");
         Assert.True(d <= 1e-4 * scale, $"{d}");
+    }
+
+    // A safetensors checkpoint in bf16 or f16 (the R1-Distill releases' form) has its projections interleaved by
+    // eights at load like GGUF's; its logits stay those of the mapped row-major layout: bit for bit in f16, within
+    // 1e-5 of the logit scale in bf16 (whose decode rows sum in another order).
+    [Theory]
+    [InlineData("v3-f32", "bf16")]
+    [InlineData("llama3-scaled", "bf16")]
+    [InlineData("llama3-scaled", "f16")]
+    public void Safetensors_half_projections_interleaved_give_the_plain_logits(string model, string dtype)
+    {
+        int plainMax = Quant.HalfPlainMaxCols;
+        Quant.HalfPlainMaxCols = 0;
+        try { SafetensorsInterleavedLogits(model, dtype); }
+        finally { Quant.HalfPlainMaxCols = plainMax; }
+    }
+
+    void SafetensorsInterleavedLogits(string model, string dtype)
+    {
+        var ids = Golden.Read(model).Ids;
+        string dir = Path.Combine(Directory.CreateTempSubdirectory("sharpseek-cast-").FullName, model);
+        HfCast.Run(Fixtures.Path("models", model), dir, HfCast.OutTypes[dtype]);
+        float[] Run(bool interleave)
+        {
+            var (source, config) = TensorSources.Open(dir);
+            ((SafetensorsSource)source).Interleave = interleave;
+            using var m = InferenceModel.FromSource(source, config, new InferenceOptions { Threads = 2 });
+            int v = m.Config.VocabSize, prompt = ids.Length / 2;
+            var seq = m.NewSequence(ids.Length);
+            var logits = new float[ids.Length * v];
+            m.Forward(ids.Take(prompt).Select((t, i) => new BatchRow(t, i, seq)).ToArray(), logits.AsSpan(0, prompt * v));
+            for (int i = prompt; i < ids.Length; i++) m.Forward([new BatchRow(ids[i], i, seq)], logits.AsSpan(i * v, v));
+            return logits;
+        }
+        if (Quant.Interleaves(GgmlType.BF16))
+        {
+            var (s, _) = TensorSources.Open(dir);
+            using (s) Assert.True(s.Projection("model.layers.0.self_attn.o_proj.weight").Interleaved);
+        }
+        var plain = Run(false);
+        var interleaved = Run(true);
+        double scale = plain.Max(Math.Abs);
+        float d = Golden.MaxAbsDiff(plain, interleaved);
+        output.WriteLine($"{model} {dtype}: max |interleaved − plain| = {d:E2} (logit scale {scale:F2})");
+        if (dtype == "f16") Assert.Equal(0f, d);
+        else Assert.True(d <= 1e-5 * scale, $"{d}");
     }
 }

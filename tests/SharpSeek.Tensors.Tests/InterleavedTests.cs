@@ -60,59 +60,83 @@ public class InterleavedTests
         }
     }
 
-    // F16 interleaved by eights (Quant.Interleaved.F16.cs): the layout round-trips, and MatMul over it gives the plain
-    // layout's bits — decode (each row summed as DotF16Split sums it)
-    // and prefill (the GEMM packs the same values), rows holding subnormals and ±0 included — with a plain tail when rows
-    // is not a multiple of 16, on every path. A matrix holding inf or NaN is not interleaved.
+    // F16 and BF16 interleaved by eights (Quant.Interleaved.Half.cs): the layout round-trips, and MatMul over it gives
+    // the plain layout's bits — F16 decode (each row summed as DotF16Split sums it) and prefill of both (the GEMM packs
+    // the same values) — or, BF16 decode (summed in another order than DotBf16), the plain result within
+    // 1e-5 × Σ|w·x|; rows holding subnormals and ±0 included, with a plain tail when rows is not a multiple of 16,
+    // on every path. An F16 matrix holding inf or NaN is not interleaved.
     [Theory]
-    [MemberData(nameof(Paths))]
-    public void F16_interleaved_gives_the_plain_layouts_bits(string pathName)
+    [MemberData(nameof(HalfTypesAndPaths))]
+    public void Half_interleaved_gives_the_plain_layouts_result(GgmlType t, string pathName)
     {
-        var path = Enum.Parse<KernelPath>(pathName);
+        Assert.False(Quant.TryInterleave(t, new byte[2 * 16 * 4096], 16, 4096, new byte[2 * 16 * 4096]));   // short rows stay plain
+        int plainMax = Quant.HalfPlainMaxCols;
+        Quant.HalfPlainMaxCols = 0;
+        try { HalfInterleaved(t, Enum.Parse<KernelPath>(pathName)); }
+        finally { Quant.HalfPlainMaxCols = plainMax; }
+    }
+
+    static void HalfInterleaved(GgmlType t, KernelPath path)
+    {
         using var pool = new WorkerPool(2);
-        ushort[] specials = [0x0001, 0x83FF, 0x0400, 0x8000, 0x7BFF, 0xFBFF];
+        ushort[] specials = t == GgmlType.F16 ? [0x0001, 0x83FF, 0x0400, 0x8000, 0x7BFF, 0xFBFF] : [0x0001, 0x807F, 0x0080, 0x8000, 0x4780, 0xC780];
         int seed = 200;
         foreach (var (rows, cols, bad) in new (int, int, ushort?)[] { (16, 32, null), (40, 96, null), (7, 64, null), (35, 288, null), (35, 288, 0x7C00), (48, 4128, null), (33, 4160, 0xFE00) })
         {
+            if (bad != null && t == GgmlType.BF16) continue;
             var r = new Random(++seed);
             var h = new ushort[rows * cols];
             for (int i = 0; i < h.Length; i++)
-                h[i] = r.Next(8) == 0 ? specials[r.Next(specials.Length)] : Dtypes.F32ToF16((float)(r.NextDouble() - 0.5));
+            {
+                float v = (float)(r.NextDouble() - 0.5);
+                h[i] = r.Next(8) == 0 ? specials[r.Next(specials.Length)] : t == GgmlType.F16 ? Dtypes.F32ToF16(v) : (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16);
+            }
             if (bad is ushort b) { h[9 * cols + 5] = b; h[(rows - 1) * cols + 3] = b; }   // row 9 (in a sub-group) and the last row (plain tail)
             var w = new byte[h.Length * 2];
             Buffer.BlockCopy(h, 0, w, 0, w.Length);
             var wi = new byte[w.Length];
-            if (bad != null)   // the kernels over the layout take finite values: such a matrix stays plain
+            if (bad != null)   // the F16 kernels over the layout take finite values: such a matrix stays plain
             {
-                Assert.False(Quant.TryInterleave(GgmlType.F16, w, rows, cols, wi));
+                Assert.False(Quant.TryInterleave(t, w, rows, cols, wi));
                 continue;
             }
-            Assert.True(Quant.TryInterleave(GgmlType.F16, w, rows, cols, wi));
+            Assert.True(Quant.TryInterleave(t, w, rows, cols, wi));
             var row = new byte[2 * cols];
             for (int i = 0; i < rows; i++)
             {
-                Quant.DeinterleaveRow(GgmlType.F16, wi, rows, cols, i, row);
+                Quant.DeinterleaveRow(t, wi, rows, cols, i, row);
                 Assert.Equal(w.AsSpan(2 * i * cols, 2 * cols).ToArray(), row);
             }
+            var wd = TestData.Dequantize(t, w, rows * cols);
             foreach (int n in new[] { 1, 2, 9 })
             {
                 var x = TestData.Gaussian(n * cols, ++seed);
                 var y = new float[n * rows];
                 var yi = new float[n * rows];
-                Quant.MatMul(GgmlType.F16, w, rows, cols, x, n, y, null, path);
-                Quant.MatMul(GgmlType.F16, wi, rows, cols, x, n, yi, n == 1 ? pool : null, path, interleaved: true);
+                Quant.MatMul(t, w, rows, cols, x, n, y, null, path);
+                Quant.MatMul(t, wi, rows, cols, x, n, yi, n == 1 ? pool : null, path, interleaved: true);
+                bool exact = t == GgmlType.F16 || n > 1 && path >= KernelPath.V256 || path < KernelPath.V256;
                 for (int i = 0; i < y.Length; i++)
-                    Assert.True(BitConverter.SingleToInt32Bits(y[i]) == BitConverter.SingleToInt32Bits(yi[i]) || float.IsNaN(y[i]) && float.IsNaN(yi[i]),
-                        $"{path} rows={rows} cols={cols} n={n} [{i / rows},{i % rows}]: interleaved {yi[i]} vs plain {y[i]}");
+                {
+                    string at = $"{t} {path} rows={rows} cols={cols} n={n} [{i / rows},{i % rows}]: interleaved {yi[i]} vs plain {y[i]}";
+                    if (exact) Assert.True(BitConverter.SingleToInt32Bits(y[i]) == BitConverter.SingleToInt32Bits(yi[i]), at);
+                    else
+                    {
+                        double abs = 0;
+                        for (int c = 0; c < cols; c++) abs += Math.Abs((double)wd[(i % rows) * cols + c] * x[(i / rows) * cols + c]);
+                        Assert.True(Math.Abs(y[i] - yi[i]) <= 1e-5 * abs + 1e-30, at);
+                    }
+                }
             }
         }
-        Assert.False(Quant.TryInterleave(GgmlType.F16, new byte[2 * 16 * 48], 16, 48, new byte[2 * 16 * 48]));   // cols not a multiple of 32
+        Assert.False(Quant.TryInterleave(t, new byte[2 * 16 * 48], 16, 48, new byte[2 * 16 * 48]));   // cols not a multiple of 32
     }
 
-    public static TheoryData<string> Paths()
+    public static TheoryData<GgmlType, string> HalfTypesAndPaths()
     {
-        var d = new TheoryData<string>();
-        foreach (var p in TestData.Paths()) d.Add(p.ToString());
+        var d = new TheoryData<GgmlType, string>();
+        foreach (var t in new[] { GgmlType.F16, GgmlType.BF16 })
+            foreach (var p in TestData.Paths()) d.Add(t, p.ToString());
         return d;
     }
 

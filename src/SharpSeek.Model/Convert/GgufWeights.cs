@@ -16,7 +16,7 @@ namespace SharpSeek.Model.Convert;
 
 public sealed unsafe class GgufWeights : ITensorSource
 {
-    readonly List<nint> owned = [];
+    readonly OwnedBuffers owned = new();
     abstract record Source(long[] HfShape, GgmlType Type);
     sealed record Plain(string Gguf, long[] HfShape, GgmlType Type, int RopeHeads) : Source(HfShape, Type);
     sealed record Expert(string Gguf, int Index, int RowOffset, long[] HfShape, GgmlType Type) : Source(HfShape, Type);
@@ -131,7 +131,7 @@ public sealed unsafe class GgufWeights : ITensorSource
             case Plain p:
             {
                 byte* from = File.Pointer(p.Gguf);
-                byte* to = Own(rowBytes * rows);
+                byte* to = owned.Alloc(rowBytes * rows);
                 int hd = rows / p.RopeHeads, half = hd / 2;
                 for (int h = 0; h < p.RopeHeads; h++)
                     for (int i = 0; i < half; i++)
@@ -150,61 +150,19 @@ public sealed unsafe class GgufWeights : ITensorSource
                 var type = src.Type is GgmlType.F16 or GgmlType.BF16 ? src.Type : GgmlType.F32;
                 var values = ReadFloat32(hfName);
                 long bytes = GgufTypes.ByteCount(type, values.LongLength);
-                byte* to = Own(bytes);
+                byte* to = owned.Alloc(bytes);
                 GgmlCodec.Encode(type, values, new Span<byte>(to, checked((int)bytes)));
                 return new WeightMatrix(type, rows, cols, to);
             }
         }
     }
 
-    /// <summary>
-    /// Matrix, but Q4_0/Q8_0/F16 held interleaved by groups of 16 rows when the kernels prefer it (AVX2; rows
-    /// past the last whole group stay plain; SHARPSEEK_LAYOUT=plain keeps the file's layout). The copy replaces the mapped rows, whose pages are handed
-    /// back (madvise DONTNEED) so resident memory stays about the file's size.
-    /// </summary>
-    public WeightMatrix Projection(string hfName)
-    {
-        var m = Matrix(hfName);
-        if (!Interleave || !Quant.Interleaves(m.Type)) return m;
-        byte* to = Own(m.Bytes);
-        if (!Quant.TryInterleave(m.Type, m.Data, m.Rows, m.Cols, new Span<byte>(to, checked((int)m.Bytes))))
-        {
-            Free(to);
-            return m;
-        }
-        fixed (byte* from = m.Data)
-            if (!Free(from)) Release(from, m.Bytes);
-        return new WeightMatrix(m.Type, m.Rows, m.Cols, to, interleaved: true);
-    }
+    /// <summary>Matrix, but Q4_0/Q8_0/F16/BF16 held interleaved by groups of 16 rows when the kernels prefer it
+    /// (AVX2; OwnedBuffers.Interleaved).</summary>
+    public WeightMatrix Projection(string hfName) => owned.Interleaved(Matrix(hfName));
 
-    /// <summary>Whether Projection interleaves Q4_0/Q8_0/F16 (default: yes, unless SHARPSEEK_LAYOUT=plain).</summary>
-    public bool Interleave { get; set; } = Environment.GetEnvironmentVariable("SHARPSEEK_LAYOUT") != "plain";
-
-    /// <summary>Frees p if this source owns it.</summary>
-    bool Free(byte* p)
-    {
-        if (!owned.Remove((nint)p)) return false;
-        NativeMemory.AlignedFree(p);
-        return true;
-    }
-
-    /// <summary>Drops the whole pages of a mapped range from this process (they are read again from the file if touched).</summary>
-    static void Release(byte* p, long bytes)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        long page = Environment.SystemPageSize, start = ((long)p + page - 1) & ~(page - 1), end = ((long)p + bytes) & ~(page - 1);
-        if (end > start) _ = Madvise((nint)start, (nuint)(end - start), 4 /* MADV_DONTNEED */);
-    }
-
-    [DllImport("libc", EntryPoint = "madvise")]
-    static extern int Madvise(nint addr, nuint length, int advice);
-
-    byte* Own(long bytes)
-    {
-        var p = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 64);
-        owned.Add((nint)p);
-        return p;
-    }
+    /// <summary>Whether Projection interleaves (default: yes, unless SHARPSEEK_LAYOUT=plain).</summary>
+    public bool Interleave { get => owned.Interleave; set => owned.Interleave = value; }
 
     /// <summary>The GGUF tensor holding hfName, or null when it is assembled from several (split kv_b).</summary>
     public string? GgufName(string hfName) => Get(hfName) switch { Plain p => p.Gguf, Expert e => e.Gguf, _ => null };
@@ -256,8 +214,7 @@ public sealed unsafe class GgufWeights : ITensorSource
 
     public void Dispose()
     {
-        foreach (var p in owned) NativeMemory.AlignedFree((void*)p);
-        owned.Clear();
+        owned.Dispose();
         File.Dispose();
     }
 }

@@ -196,19 +196,20 @@ public static partial class Quant
     /// <summary>f16 values per chunk of the split layout (one weight vector): 32 on V512, 16 on V256, 0 below.</summary>
     internal static int F16SplitChunk(KernelPath path) => path switch { KernelPath.V512 => 32, KernelPath.V256 => 16, _ => 0 };
 
-    /// <summary>side[c + j] = 2^56·x[c + 2j], side[c + h + j] = 2^56·x[c + 2j + 1] per chunk c of 2h values.</summary>
-    internal static unsafe void PrepareF16Split(float* x, int cols, float* side, KernelPath path)
+    /// <summary>side[c + j] = scale·x[c + 2j], side[c + h + j] = scale·x[c + 2j + 1] per chunk c of 2h values
+    /// (scale 2^56 for F16's w·2^-112, 1 for BF16).</summary>
+    internal static unsafe void PrepareSplit(float* x, int cols, float* side, KernelPath path, float scale)
     {
         int c = F16SplitChunk(path), h = c / 2;
         for (int i0 = 0; i0 + c <= cols; i0 += c)
             for (int j = 0; j < h; j++)
             {
-                side[i0 + j] = x[i0 + 2 * j] * Two56;
-                side[i0 + h + j] = x[i0 + 2 * j + 1] * Two56;
+                side[i0 + j] = x[i0 + 2 * j] * scale;
+                side[i0 + h + j] = x[i0 + 2 * j + 1] * scale;
             }
     }
 
-    /// <summary>Σ w[i]·x[i] for an f16 row against x and its split side copy (PrepareF16Split on the same path).
+    /// <summary>Σ w[i]·x[i] for an f16 row against x and its split side copy (PrepareSplit by 2^56 on the same path).
     /// Sums in the order DotF16Split2 does, so a row's result never depends on whether it was paired.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe float DotF16Split(byte* wb, float* side, float* x, int n, KernelPath path)

@@ -24,8 +24,8 @@ public static partial class Quant
     /// <summary>Whether weights of this type are worth interleaving at load on this machine (the tiles need AVX2).
     /// Q8_0 rows over 4,096 columns too: in isolation their one-row Dot streams faster (0.74–0.89× interleaved at
     /// 1536 × 8960), but in the model interleaving them measured 15.0 against 12.2 tok/s (Qwen Q8_0 decode, t1).
-    /// F16 too (rows by eights: Quant.Interleaved.F16.cs).</summary>
-    public static bool Interleaves(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.F16 && Clamp(Path) >= KernelPath.V256;
+    /// F16 and BF16 too (rows by eights: Quant.Interleaved.Half.cs).</summary>
+    public static bool Interleaves(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.F16 or GgmlType.BF16 && Clamp(Path) >= KernelPath.V256;
 
     static int InterleavedBlockBytes(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 ? BlockBytes(t)
         : throw new ArgumentException($"{t} has no interleaved layout (Q4_0 and Q8_0 do)");
@@ -36,7 +36,7 @@ public static partial class Quant
     /// </summary>
     public static unsafe bool TryInterleave(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
-        if (t == GgmlType.F16) return TryInterleaveF16(src, rows, cols, dst);
+        if (t is GgmlType.F16 or GgmlType.BF16) return TryInterleaveHalf(t, src, rows, cols, dst);
         int bb = InterleavedBlockBytes(t), gr = InterleaveRows, gb = gr * bb, q = bb - 2;
         long rowBytes = RowBytes(t, cols);
         if (src.Length != rows * rowBytes || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {rows * rowBytes} bytes; got {src.Length} → {dst.Length}");
@@ -66,7 +66,7 @@ public static partial class Quant
     /// <summary>Row r of an interleaved [rows, cols] matrix in the plain layout (RowBytes(t, cols) bytes).</summary>
     public static void DeinterleaveRow(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, int r, Span<byte> row)
     {
-        if (t == GgmlType.F16) { DeinterleaveRowF16(w, rows, cols, r, row); return; }
+        if (t is GgmlType.F16 or GgmlType.BF16) { DeinterleaveRowHalf(w, rows, cols, r, row); return; }
         int bb = InterleavedBlockBytes(t), gr = InterleaveRows, gb = gr * bb, nb = cols / QK, g = r / gr, k = r % gr;
         if (r >= rows / gr * gr)   // the plain tail
         {
@@ -97,7 +97,7 @@ public static partial class Quant
         fixed (byte* pq = xq)
         fixed (byte* pr = row)
         {
-            bool f16 = t == GgmlType.F16;   // f32 activations as they are
+            bool f16 = t is GgmlType.F16 or GgmlType.BF16;   // f32 activations as they are
             if (!f16) for (int i = 0; i < n; i++) QuantizeActivations(GgmlType.Q8_0, px + (long)i * cols, pq + (long)i * xBytes, cols);
             for (int r = 0; r < rows; r++)
             {

@@ -37,7 +37,7 @@ public static partial class Quant
 
         var at = ActivationType(type);
         path = Clamp(path);
-        if (interleaved && type == GgmlType.F16) { MatMulF16Interleaved(w, rows, cols, x, n, y, pool, path); return; }
+        if (interleaved && type is GgmlType.F16 or GgmlType.BF16) { MatMulHalfInterleaved(type, w, rows, cols, x, n, y, pool, path); return; }
         if (interleaved)
         {
             if (type is not (GgmlType.Q4_0 or GgmlType.Q8_0)) throw new ArgumentException($"only Q4_0/Q8_0 are interleaved, not {type} [{rows}, {cols}]");
@@ -80,7 +80,7 @@ public static partial class Quant
             if (f16Split)
             {
                 side = ps;
-                PrepareF16Split(px, cols, (float*)side, path);
+                PrepareSplit(px, cols, (float*)side, path, Two56);
             }
             else if (n == 1 && UseTiles && path >= KernelPath.V256 && DecodeSideBytes(type, cols) > 0)
             {
