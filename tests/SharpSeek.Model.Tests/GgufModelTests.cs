@@ -81,14 +81,6 @@ public class GgufModelTests(ITestOutputHelper output)
     [InlineData("llama3-scaled", GgmlType.F16)]
     public void Interleaved_layout_gives_the_logits_of_the_plain_layout(string model, GgmlType type)
     {
-        int plainMax = Quant.HalfPlainMaxCols;
-        Quant.HalfPlainMaxCols = 0;   // the fixtures' rows are short: interleave them anyway
-        try { InterleavedLogits(model, type); }
-        finally { Quant.HalfPlainMaxCols = plainMax; }
-    }
-
-    void InterleavedLogits(string model, GgmlType type)
-    {
         var ids = Golden.Read(model).Ids;
         var path = ToGguf(model, type);
         float[] Run(bool interleave)
@@ -124,14 +116,6 @@ public class GgufModelTests(ITestOutputHelper output)
     [InlineData("llama3-scaled", "bf16")]
     [InlineData("llama3-scaled", "f16")]
     public void Safetensors_half_projections_interleaved_give_the_plain_logits(string model, string dtype)
-    {
-        int plainMax = Quant.HalfPlainMaxCols;
-        Quant.HalfPlainMaxCols = 0;
-        try { SafetensorsInterleavedLogits(model, dtype); }
-        finally { Quant.HalfPlainMaxCols = plainMax; }
-    }
-
-    void SafetensorsInterleavedLogits(string model, string dtype)
     {
         var ids = Golden.Read(model).Ids;
         string dir = Path.Combine(Directory.CreateTempSubdirectory("sharpseek-cast-").FullName, model);

@@ -6,7 +6,9 @@
 // of 8,960 values has a 35 KB f32 copy of x that no longer fits L1 beside the weight stream and is re-read from L2
 // for every row, at half the speed. The GEMM's panel packing reads 512 contiguous bytes per block of eight rows
 // instead of 64 from each of eight rows. Rows past the last whole 16-row group stay plain after the groups; cols
-// must be a multiple of 32, and above HalfPlainMaxCols (4,096: shorter rows gain nothing). Decode reads each 32-bit word's two values in place against x split into even and odd
+// must be a multiple of 32. Short rows (x in L1 either way) are interleaved too: in the model, decode measured faster
+// with every projection interleaved than with the long rows alone (Qwen F16 tg64 t1, five alternations: 7.18 against
+// 6.73 tok/s), though the kernel bench alone shows no gain for them. Decode reads each 32-bit word's two values in place against x split into even and odd
 // halves (PrepareSplit): BF16 by a shift or a mask, F16 by DotF16Split's shift-and-mask (w·2^-112 against x·2^56,
 // the sum ×2^56), which takes finite values only — an F16 matrix holding inf/NaN is not interleaved. F16 rows sum
 // as DotF16Split sums them, in its order: the layout changes no bit; BF16 rows sum in another order than DotBf16.
@@ -19,23 +21,18 @@ public static partial class Quant
 {
     const int HalfSubRows = 8, HalfRun = 32;
 
-    /// <summary>F16/BF16 rows of at most this many values stay plain: their f32 x copy (≤ 16 KB) stays in L1, and
-    /// one row at a time measured as fast or faster there (kernel bench, 8960 × 1536: F16 0.88–0.91×, BF16 1.01–1.03×
-    /// interleaved) while rows of 8,960 gain 1.4–2.1×. Tests set 0 to interleave their small matrices.</summary>
-    public static int HalfPlainMaxCols { get; set; } = 4096;
-
     /// <summary>Where value c of row r sits in an interleaved F16/BF16 [rows, cols] matrix, in elements.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static long HalfInterleavedAt(int rows, int cols, int r, int c) => r >= (rows & ~(InterleaveRows - 1))   // r, c, rows, cols ≥ 0
         ? (long)r * cols + c
         : ((((long)(r >> 3) * (cols >> 5) + (c >> 5)) << 3) + (r & 7)) * HalfRun + (c & (HalfRun - 1));
 
-    /// <summary>False (dst untouched) when cols is not a multiple of 32 or at most HalfPlainMaxCols, or an F16 value is inf/NaN (the kernels over
+    /// <summary>False (dst untouched) when cols is not a multiple of 32, or an F16 value is inf/NaN (the kernels over
     /// this layout read F16 bits as finite values; such a matrix stays plain, where rows holding inf/NaN widen exactly).</summary>
     static unsafe bool TryInterleaveHalf(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
         if (src.Length != 2L * rows * cols || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {2L * rows * cols} bytes; got {src.Length} → {dst.Length}");
-        if (cols % HalfRun != 0 || cols <= HalfPlainMaxCols) return false;
+        if (cols % HalfRun != 0) return false;
         fixed (byte* ps = src, pd = dst)
         {
             ushort* s = (ushort*)ps, d = (ushort*)pd;
