@@ -18,6 +18,18 @@ public class GgufModelTests(ITestOutputHelper output)
         return path;
     }
 
+    /// <summary>Logits of the first half of ids as one prompt batch (prefill), then of the rest one token at a time (decode).</summary>
+    static float[] PrefillThenDecode(ITensorSource source, ModelConfig config, int[] ids)
+    {
+        using var m = InferenceModel.FromSource(source, config, new InferenceOptions { Threads = 2 });
+        int v = m.Config.VocabSize, prompt = ids.Length / 2;
+        var seq = m.NewSequence(ids.Length);
+        var logits = new float[ids.Length * v];
+        m.Forward(ids.Take(prompt).Select((t, i) => new BatchRow(t, i, seq)).ToArray(), logits.AsSpan(0, prompt * v));
+        for (int i = prompt; i < ids.Length; i++) m.Forward([new BatchRow(ids[i], i, seq)], logits.AsSpan(i * v, v));
+        return logits;
+    }
+
     static float[] FastLogits(string path, int[] ids)
     {
         using var m = InferenceModel.Load(path, new InferenceOptions { Threads = 2 });
@@ -87,13 +99,7 @@ public class GgufModelTests(ITestOutputHelper output)
         {
             var source = GgufWeights.Open(path);
             source.Interleave = interleave;
-            using var m = InferenceModel.FromSource(source, source.Config, new InferenceOptions { Threads = 2 });
-            int v = m.Config.VocabSize, prompt = ids.Length / 2;
-            var seq = m.NewSequence(ids.Length);
-            var logits = new float[ids.Length * v];
-            m.Forward(ids.Take(prompt).Select((t, i) => new BatchRow(t, i, seq)).ToArray(), logits.AsSpan(0, prompt * v));
-            for (int i = prompt; i < ids.Length; i++) m.Forward([new BatchRow(ids[i], i, seq)], logits.AsSpan(i * v, v));
-            return logits;
+            return PrefillThenDecode(source, source.Config, ids);
         }
         if (Quant.Interleaves(type))
         {
@@ -124,13 +130,7 @@ public class GgufModelTests(ITestOutputHelper output)
         {
             var (source, config) = TensorSources.Open(dir);
             ((SafetensorsSource)source).Interleave = interleave;
-            using var m = InferenceModel.FromSource(source, config, new InferenceOptions { Threads = 2 });
-            int v = m.Config.VocabSize, prompt = ids.Length / 2;
-            var seq = m.NewSequence(ids.Length);
-            var logits = new float[ids.Length * v];
-            m.Forward(ids.Take(prompt).Select((t, i) => new BatchRow(t, i, seq)).ToArray(), logits.AsSpan(0, prompt * v));
-            for (int i = prompt; i < ids.Length; i++) m.Forward([new BatchRow(ids[i], i, seq)], logits.AsSpan(i * v, v));
-            return logits;
+            return PrefillThenDecode(source, config, ids);
         }
         if (Quant.Interleaves(GgmlType.BF16))
         {
