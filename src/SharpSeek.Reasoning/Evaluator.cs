@@ -27,9 +27,14 @@ public delegate IReadOnlyList<IReadOnlyList<string>> GenerateCompletions(IReadOn
 public sealed record ProblemResult(Problem Problem, IReadOnlyList<string> Completions, IReadOnlyList<string?> Answers,
     IReadOnlyList<bool> Correct, IReadOnlyList<bool> WellFormed, string? Majority, bool MajorityCorrect);
 
-/// <summary>N problems × K samples. MeanResponseLength is in LengthUnit ("tokens" with a token counter, else "chars").</summary>
+/// <summary>N problems × K samples. PassAtK: the share of problems with a correct sample among the K (what sharpening
+/// the sampled policy, as RL does, could at most reach at pass@1). MeanResponseLength is in LengthUnit ("tokens" with
+/// a token counter, else "chars").</summary>
 public sealed record EvalReport(int N, int K, double PassAt1, double ConsAtK, double FormatRate, double MeanResponseLength,
-    string LengthUnit, IReadOnlyList<ProblemResult> Problems);
+    string LengthUnit, IReadOnlyList<ProblemResult> Problems)
+{
+    public double PassAtK => N == 0 ? 0 : Problems.Average(r => Metrics.PassAtK(K, r.Correct.Count(c => c), K));
+}
 
 public sealed class Evaluator(GenerateCompletions generate, Func<string, int>? countTokens = null)
 {

@@ -56,6 +56,7 @@ public class MetricsTests
         Assert.Equal(4, report.N);
         Assert.Equal(0.375, report.PassAt1, 12);
         Assert.Equal(0.5, report.ConsAtK, 12);                 // problem 3 (3 of 4 right) and problem 2 (a 2–2 tie; the right answer came first)
+        Assert.Equal(0.75, report.PassAtK, 12);                // problems 1–3 have a right sample, problem 0 none
         Assert.Equal(1, report.FormatRate);
         Assert.Equal("chars", report.LengthUnit);
         Assert.True(report.MeanResponseLength > 30);

@@ -63,7 +63,7 @@ public static class EvalVerb
             {
                 var o = new Dictionary<string, object?>
                 {
-                    ["pass_at_1"] = report.PassAt1, ["cons_at_k"] = report.ConsAtK, ["n"] = report.N, ["k"] = report.K,
+                    ["pass_at_1"] = report.PassAt1, ["cons_at_k"] = report.ConsAtK, ["pass_at_k"] = report.PassAtK, ["n"] = report.N, ["k"] = report.K,
                     ["task"] = taskName ?? Path.GetFileName(dataPath), ["format_rate"] = report.FormatRate,
                     ["mean_response_tokens"] = report.MeanResponseLength, ["temperature"] = sampling.Temperature, ["top_p"] = sampling.TopP,
                     ["max_tokens"] = sampling.MaxTokens, ["seconds"] = Math.Round(seconds, 2),
@@ -77,6 +77,7 @@ public static class EvalVerb
                 Console.WriteLine($"{taskName ?? dataPath}: {report.N} problems × {report.K} samples (T={sampling.Temperature.ToString(c)}, top-p={sampling.TopP.ToString(c)}), {seconds:F1} s");
                 Console.WriteLine($"  pass@1            {report.PassAt1.ToString("P1", c)}");
                 Console.WriteLine($"  cons@{report.K,-12} {report.ConsAtK.ToString("P1", c)}");
+                Console.WriteLine($"  pass@{report.K,-12} {report.PassAtK.ToString("P1", c)}");
                 if (greedyReport is not null) Console.WriteLine($"  greedy accuracy   {greedyReport.PassAt1.ToString("P1", c)}");
                 Console.WriteLine($"  well-formed       {report.FormatRate.ToString("P1", c)}");
                 Console.WriteLine($"  mean length       {report.MeanResponseLength.ToString("F1", c)} {report.LengthUnit}");
