@@ -283,15 +283,14 @@ public static unsafe class Gemm
             for (int j = 0; j < nr; j += 8)
             {
                 int live = Math.Clamp(jn - j, 0, 8), p = 0, c = j0 + j;
-                long at = At(c, pc), s = RowStride(c);
-                bool runs = s != CsB;   // eight interleaved rows: depth p of the block is at + (p / 32)·256 + p % 32
+                long at = c * CsB + pc * RsB, s = RowStride(c);
                 if (live == 8 && RsB == 1 && Avx2.IsSupported)   // columns of B contiguous along k: 8 × 8 transposes
                     for (; p + 8 <= kc; p += 8)
                     {
                         if (BT == BType.F32) Transpose8x8((float*)B + at + p, CsB, dst + p * nr + j, nr);
                         else
                         {
-                            long a = runs ? at + (p >> 5) * 256 + (p & 31) : at + p;
+                            long a = At(c, pc + p);
                             Transpose8x8(Row8(a), Row8(a + s), Row8(a + 2 * s), Row8(a + 3 * s),
                                 Row8(a + 4 * s), Row8(a + 5 * s), Row8(a + 6 * s), Row8(a + 7 * s), dst + p * nr + j, nr);
                         }

@@ -4,9 +4,8 @@
 // (per head transposed) + attn_v_b. Quantized tensors are dequantized by the kernels' Quant.Dequantize.
 // As an ITensorSource, Matrix() hands the fast path weights in their stored type pointing into the map; only
 // llama's permuted q/k (rows reordered, bytes copied once) and deepseek2's split kv_b (reassembled) are copies.
-// Projection() may also give Q4_0/Q8_0 projections the interleaved layout of the tile kernels (one copy at load,
+// Projection() may also give Q4_0/Q8_0/F16/BF16 projections the interleaved layout of the kernels (one copy at load,
 // the mapped pages handed back).
-using System.Runtime.InteropServices;
 using SharpSeek.Formats;
 using SharpSeek.Formats.Gguf;
 using SharpSeek.Model.Inference;

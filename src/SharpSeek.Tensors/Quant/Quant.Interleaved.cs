@@ -28,7 +28,7 @@ public static partial class Quant
     public static bool Interleaves(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.F16 or GgmlType.BF16 && Clamp(Path) >= KernelPath.V256;
 
     static int InterleavedBlockBytes(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 ? BlockBytes(t)
-        : throw new ArgumentException($"{t} has no interleaved layout (Q4_0 and Q8_0 do)");
+        : throw new ArgumentException($"{t} has no interleaved layout (Q4_0, Q8_0, F16 and BF16 do)");
 
     /// <summary>
     /// Q4_0/Q8_0 rows [rows, cols] → the interleaved layout (same size; the last rows % 4 rows plain). False (dst
@@ -88,7 +88,7 @@ public static partial class Quant
 
     /// <summary>The oracle (and the path below AVX2): each row back in the plain layout, then the scalar Dot.</summary>
     static unsafe void MatMulInterleavedRef(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, ReadOnlySpan<float> x, int n, Span<float> y,
-        KernelPath f16Path = KernelPath.Scalar)
+        KernelPath halfPath = KernelPath.Scalar)
     {
         int rowBytes = checked((int)RowBytes(t, cols)), xBytes = checked((int)RowBytes(GgmlType.Q8_0, cols));
         var row = new byte[rowBytes];
@@ -97,13 +97,13 @@ public static partial class Quant
         fixed (byte* pq = xq)
         fixed (byte* pr = row)
         {
-            bool f16 = t is GgmlType.F16 or GgmlType.BF16;   // f32 activations as they are
-            if (!f16) for (int i = 0; i < n; i++) QuantizeActivations(GgmlType.Q8_0, px + (long)i * cols, pq + (long)i * xBytes, cols);
+            bool half = t is GgmlType.F16 or GgmlType.BF16;   // f32 activations as they are
+            if (!half) for (int i = 0; i < n; i++) QuantizeActivations(GgmlType.Q8_0, px + (long)i * cols, pq + (long)i * xBytes, cols);
             for (int r = 0; r < rows; r++)
             {
                 DeinterleaveRow(t, w, rows, cols, r, row);
                 for (int i = 0; i < n; i++)
-                    y[i * rows + r] = f16 ? DotKernel(t, pr, (byte*)(px + (long)i * cols), cols, f16Path)   // below V256 as the plain rows go
+                    y[i * rows + r] = half ? DotKernel(t, pr, (byte*)(px + (long)i * cols), cols, halfPath)   // below V256 as the plain rows go
                         : DotKernel(t, pr, pq + (long)i * xBytes, cols, KernelPath.Scalar);
             }
         }
