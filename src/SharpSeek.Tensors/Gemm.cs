@@ -16,7 +16,7 @@ namespace SharpSeek.Tensors;
 public static unsafe class Gemm
 {
     /// <summary>Element type of B.</summary>
-    internal enum BType { F32, Bf16, F16, F16x8, Bf16x8 }   // ..x8: rows interleaved by eights (Quant.Interleaved.Half.cs)
+    internal enum BType { F32, Bf16, F16, F16p, Bf16p }   // ..p: rows in k-major panels of 32 (Quant.Interleaved.Half.cs)
 
     const int KC = 256;             // depth of one packed block (a B micro-panel KC × NR, 32 KB at 8×32, in L1)
     const int MC = 96;              // rows of A per block (MC × KC f32 = 96 KB, in L2); a multiple of both MRs
@@ -280,10 +280,20 @@ public static unsafe class Gemm
                 }
                 return;
             }
+            if (BT is BType.F16p or BType.Bf16p && j0 + nr <= Quant.HalfPanelRows(N))   // k-major panels of 32 rows: a sequential widening copy
+            {
+                bool f16 = BT == BType.F16p;
+                int* run = (int*)B + At(j0 & ~31, pc) / 2;   // 32 values (16 words) per depth
+                if (nr == 32)
+                    for (int p = 0; p < kc; p++) Quant.WidenRun512(run + 16 * p, f16, dst + p * 32);
+                else
+                    for (int p = 0; p < kc; p++) Quant.WidenHalfRun256(run + 16 * p, (j0 >> 4) & 1, f16, dst + p * 16);
+                return;
+            }
             for (int j = 0; j < nr; j += 8)
             {
                 int live = Math.Clamp(jn - j, 0, 8), p = 0, c = j0 + j;
-                long at = c * CsB + pc * RsB, s = RowStride(c);
+                long at = c * CsB + pc * RsB, s = CsB;   // panel types: only their plain tail rows come here
                 if (live == 8 && RsB == 1 && Avx2.IsSupported)   // columns of B contiguous along k: 8 × 8 transposes
                     for (; p + 8 <= kc; p += 8)
                     {
@@ -301,25 +311,20 @@ public static unsafe class Gemm
         }
 
         /// <summary>Element index of B[k = depth, j = col] (weights: row col, value depth).</summary>
-        readonly long At(int col, int depth) => BT is BType.F16x8 or BType.Bf16x8 ? Quant.HalfInterleavedAt(N, K, col, depth) : col * CsB + depth * RsB;
-
-        /// <summary>From column col (a multiple of 8) to col + 1 at the same depth, in elements: within an interleaved
-        /// sub-group of eight the next run (32 values on); plain rows, CsB.</summary>
-        readonly long RowStride(int col) => BT is BType.F16x8 or BType.Bf16x8 && col < (N & ~(Quant.InterleaveRows - 1)) ? 32 : CsB;
+        readonly long At(int col, int depth) => BT is BType.F16p or BType.Bf16p ? Quant.HalfInterleavedAt(N, K, col, depth) : col * CsB + depth * RsB;
 
         /// <summary>B elements [at, at + 8) widened to f32 (bf16 or f16).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         readonly Vector256<float> Row8(long at) => BT switch
         {
-            BType.Bf16 or BType.Bf16x8 => (Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe()) << 16).AsSingle(),
-            BType.F16x8 => Quant.FiniteH2F(Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe())),   // interleaving checked it finite
+            BType.Bf16 or BType.Bf16p => (Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe()) << 16).AsSingle(),
             _ => Quant.H2F(Vector256.WidenLower(Vector128.Load((ushort*)B + at).ToVector256Unsafe())),
         };
 
         readonly float Value(long at) => BT switch
         {
-            BType.Bf16 or BType.Bf16x8 => BitConverter.UInt32BitsToSingle((uint)((ushort*)B)[at] << 16),
-            BType.F16 or BType.F16x8 => Quant.F16(B + 2 * at),
+            BType.Bf16 or BType.Bf16p => BitConverter.UInt32BitsToSingle((uint)((ushort*)B)[at] << 16),
+            BType.F16 or BType.F16p => Quant.F16(B + 2 * at),
             _ => ((float*)B)[at],
         };
 

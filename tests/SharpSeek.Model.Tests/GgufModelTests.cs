@@ -83,7 +83,7 @@ public class GgufModelTests(ITestOutputHelper output)
         Assert.True(err > 0);
     }
 
-    // Q4_0/Q8_0 projections held interleaved by groups of 16 rows and F16 by eights (the kernels' layouts, made at load)
+    // Q4_0/Q8_0 projections held interleaved by groups of 16 rows and F16 in panels of 32 (the kernels' layouts, made at load)
     // give the logits of the file's row-major layout: a prompt in one batch (prefill) and then one token at a time (decode).
     [Theory]
     [InlineData("v3-f32", GgmlType.Q4_0)]
@@ -114,9 +114,9 @@ public class GgufModelTests(ITestOutputHelper output)
         Assert.True(d <= 1e-4 * scale, $"{d}");
     }
 
-    // A safetensors checkpoint in bf16 or f16 (the R1-Distill releases' form) has its projections interleaved by
-    // eights at load like GGUF's; its logits stay those of the mapped row-major layout: bit for bit in f16, within
-    // 1e-5 of the logit scale in bf16 (whose decode rows sum in another order).
+    // A safetensors checkpoint in bf16 or f16 (the R1-Distill releases' form) has its projections interleaved at load
+    // like GGUF's; its logits stay those of the mapped row-major layout within 1e-5 of the logit scale (decode rows
+    // sum in another order).
     [Theory]
     [InlineData("v3-f32", "bf16")]
     [InlineData("llama3-scaled", "bf16")]
@@ -142,7 +142,6 @@ public class GgufModelTests(ITestOutputHelper output)
         double scale = plain.Max(Math.Abs);
         float d = Golden.MaxAbsDiff(plain, interleaved);
         output.WriteLine($"{model} {dtype}: max |interleaved − plain| = {d:E2} (logit scale {scale:F2})");
-        if (dtype == "f16") Assert.Equal(0f, d);
-        else Assert.True(d <= 1e-5 * scale, $"{d}");
+        Assert.True(d <= 1e-5 * scale, $"{d}");
     }
 }

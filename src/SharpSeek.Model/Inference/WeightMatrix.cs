@@ -1,6 +1,7 @@
 // A weight matrix [rows, cols] in its stored type (f32, f16, bf16 or a ggml block quant), pointing into a memory
-// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32. Q4_0/Q8_0/F16
-// projections may be held interleaved by groups of 16 rows (Quant.Interleaved.cs), a layout the loader makes once.
+// map or into memory the loader owns. The fast path multiplies with it; it is never expanded to f32. Q4_0/Q8_0
+// projections may be held interleaved by groups of 16 rows (Quant.Interleaved.cs), F16/BF16 in k-major panels of 32
+// rows (Quant.Interleaved.Half.cs): layouts the loader makes once.
 using SharpSeek.Tensors;
 
 namespace SharpSeek.Model.Inference;
@@ -12,7 +13,7 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
     public int Cols { get; } = cols;
     public long RowBytes { get; } = Quant.RowBytes(type, cols);
     public long Bytes => RowBytes * Rows;
-    /// <summary>Q4_0/Q8_0/F16 rows interleaved by groups of 16 (Quant.TryInterleave); Data is then not row-major.</summary>
+    /// <summary>Rows interleaved by groups (Quant.TryInterleave, Quant.InterleaveGroup); Data is then not row-major.</summary>
     public bool Interleaved { get; } = interleaved;
     readonly byte* data = data;
 
@@ -22,7 +23,7 @@ public sealed unsafe class WeightMatrix(GgmlType type, int rows, int cols, byte*
     /// (or the last rows, plain tail included).</summary>
     public WeightMatrix Slice(int first, int count)
     {
-        int g = Quant.InterleaveRows;
+        int g = Quant.InterleaveGroup(Type);
         if (Interleaved && (first % g != 0 || count % g != 0 && first + count != Rows))
             throw new InvalidOperationException($"rows [{first}, {first + count}) cut a group of {g} interleaved rows");
         return new(Type, count, Cols, data + first * RowBytes, Interleaved);

@@ -1,17 +1,15 @@
-// F16 and BF16 rows interleaved by eights, a load-time layout like Q4_0/Q8_0's (Quant.Interleaved.cs). Within the
-// rows of whole 16-row groups, sub-group s = rows 8s..8s+7 and block b = values 32b..32b+31 (nb = cols / 32 blocks a
-// row) hold the eight rows' 64-byte runs side by side:
-//   row r, value c at element ((s·nb + b)·8 + r % 8)·32 + c % 32
-// Decode streams a sub-group as one run and loads each chunk of x once for its eight rows: one row at a time, a row
-// of 8,960 values has a 35 KB f32 copy of x that no longer fits L1 beside the weight stream and is re-read from L2
-// for every row, at half the speed. The GEMM's panel packing reads 512 contiguous bytes per block of eight rows
-// instead of 64 from each of eight rows. Rows past the last whole 16-row group stay plain after the groups; cols
-// must be a multiple of 32. Short rows (x in L1 either way) are interleaved too: in the model, decode measured faster
-// with every projection interleaved than with the long rows alone (Qwen F16 tg64 t1, five alternations: 7.18 against
-// 6.73 tok/s), though the kernel bench alone shows no gain for them. Decode reads each 32-bit word's two values in place against x split into even and odd
-// halves (PrepareSplit): BF16 by a shift or a mask, F16 by DotF16Split's shift-and-mask (w·2^-112 against x·2^56,
-// the sum ×2^56), which takes finite values only — an F16 matrix holding inf/NaN is not interleaved. F16 rows sum
-// as DotF16Split sums them, in its order: the layout changes no bit; BF16 rows sum in another order than DotBf16.
+// F16 and BF16 rows in k-major panels of 32, a load-time layout like Q4_0/Q8_0's (Quant.Interleaved.cs). Panel P
+// (rows 32P..32P+31; the rows % 32 after the whole panels stay plain) holds, for each value c in turn, the 32 rows'
+// values side by side:
+//   row 32P + j, value c at element P·32·cols + 32c + slot(j),  slot(j) = 2j for j < 16, 2(j − 16) + 1 for j ≥ 16
+// so the 32-bit word w of a 64-byte run holds rows w (low half) and w + 16 (high half), and the even and odd halves
+// of a run are rows 0..15 and 16..31 in order. A panel is one stream: decode multiplies each run by one broadcast x
+// value into 32 row sums (no reduction across lanes, and x is read once per 32 rows, so rows of 8,960 values do not
+// spill their f32 copy of x from L1 for every row, as one row at a time does); the GEMM packs its B panels with a
+// sequential widening copy instead of 8 × 8 transposes of eight row streams. Runs are read in place (IHalfBits):
+// BF16 by a shift or a mask, F16 by DotF16Split's shift-and-mask (w·2^-112, against x·2^56 with the sums ×2^56),
+// which takes finite values only — an F16 matrix holding inf/NaN is not interleaved. Rows sum in another order
+// than one row at a time does (each row's terms in order of c, split over two accumulators).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -19,30 +17,51 @@ namespace SharpSeek.Tensors;
 
 public static partial class Quant
 {
-    const int HalfSubRows = 8, HalfRun = 32;
+    const int HalfPanel = 32;
 
     /// <summary>Where value c of row r sits in an interleaved F16/BF16 [rows, cols] matrix, in elements.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static long HalfInterleavedAt(int rows, int cols, int r, int c) => r >= (rows & ~(InterleaveRows - 1))   // r, c, rows, cols ≥ 0
+    internal static long HalfInterleavedAt(int rows, int cols, int r, int c) => r >= (rows & ~(HalfPanel - 1))   // r, c, rows, cols ≥ 0
         ? (long)r * cols + c
-        : ((((long)(r >> 3) * (cols >> 5) + (c >> 5)) << 3) + (r & 7)) * HalfRun + (c & (HalfRun - 1));
+        : ((long)(r >> 5) * cols + c) * HalfPanel + HalfSlot(r & (HalfPanel - 1));
 
-    /// <summary>False (dst untouched) when cols is not a multiple of 32, or an F16 value is inf/NaN (the kernels over
-    /// this layout read F16 bits as finite values; such a matrix stays plain, where rows holding inf/NaN widen exactly).</summary>
+    static int HalfSlot(int j) => j < 16 ? 2 * j : 2 * j - 31;
+
+    /// <summary>Rows held in whole panels (the rest plain after them).</summary>
+    internal static int HalfPanelRows(int rows) => rows & ~(HalfPanel - 1);
+
+    /// <summary>False (dst untouched) when an F16 value is inf/NaN (the kernels over this layout read F16 bits as finite
+    /// values; such a matrix stays plain, where rows holding inf/NaN widen exactly).</summary>
     static unsafe bool TryInterleaveHalf(GgmlType t, ReadOnlySpan<byte> src, int rows, int cols, Span<byte> dst)
     {
         if (src.Length != 2L * rows * cols || dst.Length != src.Length) throw new ArgumentException($"{t} [{rows}, {cols}] takes {2L * rows * cols} bytes; got {src.Length} → {dst.Length}");
-        if (cols % HalfRun != 0) return false;
         fixed (byte* ps = src, pd = dst)
         {
             ushort* s = (ushort*)ps, d = (ushort*)pd;
-            var exp = Vector256.Create((ushort)0x7C00);
+            long n = (long)rows * cols, i = 0;
             if (t == GgmlType.F16)
-                for (long i = 0; i < (long)rows * cols; i += 16)   // rows · cols is a multiple of 32
+            {
+                var exp = Vector256.Create((ushort)0x7C00);
+                for (; i + 16 <= n; i += 16)
                     if (Vector256.EqualsAny(Vector256.Load(s + i) & exp, exp)) return false;
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < cols; c += HalfRun)
-                    Buffer.MemoryCopy(s + (long)r * cols + c, d + HalfInterleavedAt(rows, cols, r, c), 2 * HalfRun, 2 * HalfRun);
+                for (; i < n; i++)
+                    if ((s[i] & 0x7C00) == 0x7C00) return false;
+            }
+            int whole = HalfPanelRows(rows);
+            Buffer.MemoryCopy(s + (long)whole * cols, d + (long)whole * cols, 2L * (rows - whole) * cols, 2L * (rows - whole) * cols);   // the plain tail
+            const int Chunk = 64;   // values per pass: 32 rows × 64 values in, 64 runs out, both in L1
+            for (int p = 0; p < whole; p += HalfPanel)
+                for (int c0 = 0; c0 < cols; c0 += Chunk)
+                {
+                    int cn = Math.Min(Chunk, cols - c0);
+                    ushort* to = d + ((long)p * cols + (long)c0 * HalfPanel);
+                    for (int j = 0; j < HalfPanel; j++)
+                    {
+                        ushort* from = s + (long)(p + j) * cols + c0;
+                        int slot = HalfSlot(j);
+                        for (int c = 0; c < cn; c++) to[c * HalfPanel + slot] = from[c];
+                    }
+                }
         }
         return true;
     }
@@ -50,35 +69,43 @@ public static partial class Quant
     static unsafe void DeinterleaveRowHalf(ReadOnlySpan<byte> w, int rows, int cols, int r, Span<byte> row)
     {
         fixed (byte* pw = w, pr = row)
-            for (int c = 0; c < cols; c += HalfRun)
-                Buffer.MemoryCopy((ushort*)pw + HalfInterleavedAt(rows, cols, r, c), (ushort*)pr + c, 2 * HalfRun, 2 * HalfRun);
+        {
+            ushort* s = (ushort*)pw, d = (ushort*)pr;
+            if (r >= HalfPanelRows(rows)) { Buffer.MemoryCopy(s + (long)r * cols, d, 2L * cols, 2L * cols); return; }
+            ushort* at = s + HalfInterleavedAt(rows, cols, r, 0);
+            for (int c = 0; c < cols; c++) d[c] = at[(long)c * HalfPanel];
+        }
     }
 
-    /// <summary>y = x·Wᵀ for an interleaved F16/BF16 W: decode by sub-groups over the split copy of x, prefill through the GEMM.</summary>
+    /// <summary>y = x·Wᵀ for an interleaved F16/BF16 W: decode panel by panel against x (×2^56 for F16), prefill through the GEMM.</summary>
     static unsafe void MatMulHalfInterleaved(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, ReadOnlySpan<float> x, int n, Span<float> y,
         WorkerPool? pool, KernelPath path)
     {
         if (path < KernelPath.V256) { MatMulInterleavedRef(t, w, rows, cols, x, n, y, path); return; }
-        if (n > 1) { Gemm.Run(x, w, t == GgmlType.F16 ? Gemm.BType.F16x8 : Gemm.BType.Bf16x8, y, n, rows, cols, pool, accumulate: false, path); return; }
+        if (n > 1) { Gemm.Run(x, w, t == GgmlType.F16 ? Gemm.BType.F16p : Gemm.BType.Bf16p, y, n, rows, cols, pool, accumulate: false, path); return; }
         byte[] scratch = Scratch(4 * cols + 64);
         fixed (byte* pw = w, ps0 = scratch)
         fixed (float* px = x, py = y)
         {
-            float* side = (float*)(((nint)ps0 + 63) & ~(nint)63);
-            PrepareSplit(px, cols, side, path, t == GgmlType.F16 ? Two56 : 1f);
-            int subs = rows / InterleaveRows * InterleaveRows / HalfSubRows, tasks = subs + rows % InterleaveRows;
-            var job = new HalfInterleavedJob { W = pw, Side = side, X = px, Y = py, Rows = rows, Cols = cols, Subs = subs, Type = t, Path = path };
+            float* xs = px;
+            if (t == GgmlType.F16)
+            {
+                xs = (float*)(((nint)ps0 + 63) & ~(nint)63);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(x, Two56, new Span<float>(xs, cols));
+            }
+            int panels = rows / HalfPanel, tasks = panels + rows % HalfPanel;
+            var job = new HalfInterleavedJob { W = pw, Xs = xs, X = px, Y = py, Rows = rows, Cols = cols, Panels = panels, Type = t, Path = path };
             if (pool == null || pool.Threads == 1 || (long)rows * cols < 65536) job.Run(0, tasks);
-            else pool.For(tasks, ref job, minChunk: Math.Max(1, 2048 / Math.Max(1, cols / HalfRun)));
+            else pool.For(tasks, ref job, minChunk: Math.Max(1, 65536 / (HalfPanel * cols)));
         }
     }
 
-    // Task t < Subs: sub-group t (rows 8t..8t+7); after them, one plain tail row each.
+    // Task t < Panels: panel t (rows 32t..32t+31); after them, one plain tail row each.
     unsafe struct HalfInterleavedJob : IParallelJob
     {
         public byte* W;
-        public float* Side, X, Y;
-        public int Rows, Cols, Subs;
+        public float* Xs, X, Y;
+        public int Rows, Cols, Panels;
         public GgmlType Type;
         public KernelPath Path;
 
@@ -90,21 +117,18 @@ public static partial class Quant
 
         readonly void Run<TB>(int start, int end) where TB : struct, IHalfBits
         {
-            int nb = Cols / HalfRun;
-            long subBytes = 2L * HalfSubRows * Cols;
+            long panelBytes = 2L * HalfPanel * Cols;
             for (int t = start; t < end; t++)
             {
-                if (t >= Subs)
+                if (t >= Panels)
                 {
-                    int r = Subs * HalfSubRows + (t - Subs);
-                    byte* row = W + 2L * r * Cols;
-                    Y[r] = Type == GgmlType.F16 ? DotF16Split(row, Side, X, Cols, Path) : DotKernel(Type, row, (byte*)X, Cols, Path);
+                    int r = Panels * HalfPanel + (t - Panels);
+                    Y[r] = DotKernel(Type, W + 2L * r * Cols, (byte*)X, Cols, Path);
                     continue;
                 }
-                byte* g = W + t * subBytes;
-                float* y = Y + t * HalfSubRows;
-                if (Path == KernelPath.V512) Half8V512<TB>(g, nb, Side, y);
-                else { Half4V256<TB>(g, nb, Side, y); Half4V256<TB>(g + 4 * 2 * HalfRun, nb, Side, y + 4); }
+                int* g = (int*)(W + t * panelBytes);
+                if (Path == KernelPath.V512) Panel32V512<TB>(g, Cols, Xs, Y + t * HalfPanel);
+                else Panel32V256<TB>(g, Cols, Xs, Y + t * HalfPanel);
             }
         }
     }
@@ -140,76 +164,81 @@ public static partial class Quant
         public static float Scale => 1f;
     }
 
-    /// <summary>Eight finite f16 (widened bits) → f32, exactly: F16Bits' w·2^-112 times 2^112. Five operations where
-    /// the general widening (H2F) takes ten.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> FiniteH2F(Vector256<uint> h) =>
-        (((h.AsInt32() << 16) >> 3) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(Pow2_112).AsSingle();
-
-    /// <summary>One 64-byte run (32 values of one row) into that row's even and odd accumulators.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void Run512<TB>(byte* p, Vector512<float> xe, Vector512<float> xo, ref Vector512<float> a, ref Vector512<float> b)
-        where TB : struct, IHalfBits
-    {
-        var v = Vector512.Load((int*)p);
-        a = Vector512.FusedMultiplyAdd(TB.Even(v), xe, a);
-        b = Vector512.FusedMultiplyAdd(TB.Odd(v), xo, b);
-    }
-
-    /// <summary>The eight rows of sub-group g into y[0..8).</summary>
+    /// <summary>The 32 rows of a panel (g: its cols runs of 16 words) against xs (x × TB.Scale⁻¹) into y[0..32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Half8V512<TB>(byte* g, int nb, float* side, float* y) where TB : struct, IHalfBits
+    static unsafe void Panel32V512<TB>(int* g, int cols, float* xs, float* y) where TB : struct, IHalfBits
     {
-        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        Vector512<float> a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default;
-        for (int blk = 0; blk < nb; blk++, g += HalfSubRows * 2 * HalfRun, side += HalfRun)
+        Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default;
+        int c = 0;
+        for (; c + 2 <= cols; c += 2, g += 32)
         {
-            var xe = Vector512.Load(side); var xo = Vector512.Load(side + 16);
-            Run512<TB>(g, xe, xo, ref a0, ref b0);
-            Run512<TB>(g + 64, xe, xo, ref a1, ref b1);
-            Run512<TB>(g + 128, xe, xo, ref a2, ref b2);
-            Run512<TB>(g + 192, xe, xo, ref a3, ref b3);
-            Run512<TB>(g + 256, xe, xo, ref a4, ref b4);
-            Run512<TB>(g + 320, xe, xo, ref a5, ref b5);
-            Run512<TB>(g + 384, xe, xo, ref a6, ref b6);
-            Run512<TB>(g + 448, xe, xo, ref a7, ref b7);
+            var v = Vector512.Load(g); var u = Vector512.Load(g + 16);
+            var x0 = Vector512.Create(xs[c]); var x1 = Vector512.Create(xs[c + 1]);
+            a0 = Vector512.FusedMultiplyAdd(TB.Even(v), x0, a0); a1 = Vector512.FusedMultiplyAdd(TB.Odd(v), x0, a1);
+            b0 = Vector512.FusedMultiplyAdd(TB.Even(u), x1, b0); b1 = Vector512.FusedMultiplyAdd(TB.Odd(u), x1, b1);
         }
-        // + 0f: DotF16Split adds its (here empty) tail's 0, which turns a −0 sum into +0
-        float s = TB.Scale;
-        y[0] = Vector512.Sum(a0 + b0) * s + 0f; y[1] = Vector512.Sum(a1 + b1) * s + 0f;
-        y[2] = Vector512.Sum(a2 + b2) * s + 0f; y[3] = Vector512.Sum(a3 + b3) * s + 0f;
-        y[4] = Vector512.Sum(a4 + b4) * s + 0f; y[5] = Vector512.Sum(a5 + b5) * s + 0f;
-        y[6] = Vector512.Sum(a6 + b6) * s + 0f; y[7] = Vector512.Sum(a7 + b7) * s + 0f;
+        if (c < cols)
+        {
+            var v = Vector512.Load(g); var x0 = Vector512.Create(xs[c]);
+            a0 = Vector512.FusedMultiplyAdd(TB.Even(v), x0, a0); a1 = Vector512.FusedMultiplyAdd(TB.Odd(v), x0, a1);
+        }
+        var s = Vector512.Create(TB.Scale);
+        ((a0 + b0) * s).Store(y);
+        ((a1 + b1) * s).Store(y + 16);
     }
 
-    /// <summary>One 64-byte run as two 16-value chunks of the V256 split copy (x chunks e0, o0, e1, o1), in DotF16Split's order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void Run256<TB>(byte* p, Vector256<float> e0, Vector256<float> o0, Vector256<float> e1, Vector256<float> o1,
-        ref Vector256<float> a, ref Vector256<float> b) where TB : struct, IHalfBits
-    {
-        var v = Vector256.Load((int*)p); var u = Vector256.Load((int*)(p + 32));
-        a = Vector256.FusedMultiplyAdd(TB.Even(v), e0, a);
-        b = Vector256.FusedMultiplyAdd(TB.Odd(v), o0, b);
-        a = Vector256.FusedMultiplyAdd(TB.Even(u), e1, a);
-        b = Vector256.FusedMultiplyAdd(TB.Odd(u), o1, b);
-    }
-
-    /// <summary>Four rows of a sub-group (g at the first one's run) into y[0..4).</summary>
+    /// <summary>As Panel32V512 with Vector256: a run's words 0..7 are rows 0..7 and 16..23, words 8..15 rows 8..15 and 24..31.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Half4V256<TB>(byte* g, int nb, float* side, float* y) where TB : struct, IHalfBits
+    static unsafe void Panel32V256<TB>(int* g, int cols, float* xs, float* y) where TB : struct, IHalfBits
     {
-        Vector256<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-        for (int blk = 0; blk < nb; blk++, g += HalfSubRows * 2 * HalfRun, side += HalfRun)
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        int c = 0;
+        for (; c + 2 <= cols; c += 2, g += 32)
         {
-            var e0 = Vector256.Load(side); var o0 = Vector256.Load(side + 8);
-            var e1 = Vector256.Load(side + 16); var o1 = Vector256.Load(side + 24);
-            Run256<TB>(g, e0, o0, e1, o1, ref a0, ref b0);
-            Run256<TB>(g + 64, e0, o0, e1, o1, ref a1, ref b1);
-            Run256<TB>(g + 128, e0, o0, e1, o1, ref a2, ref b2);
-            Run256<TB>(g + 192, e0, o0, e1, o1, ref a3, ref b3);
+            var v = Vector256.Load(g); var v8 = Vector256.Load(g + 8); var u = Vector256.Load(g + 16); var u8 = Vector256.Load(g + 24);
+            var x0 = Vector256.Create(xs[c]); var x1 = Vector256.Create(xs[c + 1]);
+            a0 = Vector256.FusedMultiplyAdd(TB.Even(v), x0, a0); a1 = Vector256.FusedMultiplyAdd(TB.Even(v8), x0, a1);
+            a2 = Vector256.FusedMultiplyAdd(TB.Odd(v), x0, a2); a3 = Vector256.FusedMultiplyAdd(TB.Odd(v8), x0, a3);
+            b0 = Vector256.FusedMultiplyAdd(TB.Even(u), x1, b0); b1 = Vector256.FusedMultiplyAdd(TB.Even(u8), x1, b1);
+            b2 = Vector256.FusedMultiplyAdd(TB.Odd(u), x1, b2); b3 = Vector256.FusedMultiplyAdd(TB.Odd(u8), x1, b3);
         }
-        float s = TB.Scale;
-        y[0] = Vector256.Sum(a0 + b0) * s + 0f; y[1] = Vector256.Sum(a1 + b1) * s + 0f;
-        y[2] = Vector256.Sum(a2 + b2) * s + 0f; y[3] = Vector256.Sum(a3 + b3) * s + 0f;
+        if (c < cols)
+        {
+            var v = Vector256.Load(g); var v8 = Vector256.Load(g + 8); var x0 = Vector256.Create(xs[c]);
+            a0 = Vector256.FusedMultiplyAdd(TB.Even(v), x0, a0); a1 = Vector256.FusedMultiplyAdd(TB.Even(v8), x0, a1);
+            a2 = Vector256.FusedMultiplyAdd(TB.Odd(v), x0, a2); a3 = Vector256.FusedMultiplyAdd(TB.Odd(v8), x0, a3);
+        }
+        var s = Vector256.Create(TB.Scale);
+        ((a0 + b0) * s).Store(y); ((a1 + b1) * s).Store(y + 8);
+        ((a2 + b2) * s).Store(y + 16); ((a3 + b3) * s).Store(y + 24);
+    }
+
+    /// <summary>One 64-byte run of a panel (depth c, rows 0..31 in slot order) → f32 rows 0..15 at dst, 16..31 at dst + 16, exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void WidenRun512(int* run, bool f16, float* dst)
+    {
+        var v = Vector512.Load(run);
+        if (f16)
+        {
+            var up = Vector512.Create(Pow2_112).AsSingle();
+            (F16Bits.Even(v) * up).Store(dst); (F16Bits.Odd(v) * up).Store(dst + 16);
+        }
+        else { Bf16Bits.Even(v).Store(dst); Bf16Bits.Odd(v).Store(dst + 16); }
+    }
+
+    /// <summary>Rows 16h..16h+15 of a run (h = 0 or 1) → f32 at dst[0..16), exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void WidenHalfRun256(int* run, int h, bool f16, float* dst)
+    {
+        var v = Vector256.Load(run); var v8 = Vector256.Load(run + 8);
+        Vector256<float> lo, hi;
+        if (f16)
+        {
+            var up = Vector256.Create(Pow2_112).AsSingle();
+            (lo, hi) = h == 0 ? (F16Bits.Even(v), F16Bits.Even(v8)) : (F16Bits.Odd(v), F16Bits.Odd(v8));
+            lo *= up; hi *= up;
+        }
+        else (lo, hi) = h == 0 ? (Bf16Bits.Even(v), Bf16Bits.Even(v8)) : (Bf16Bits.Odd(v), Bf16Bits.Odd(v8));
+        lo.Store(dst); hi.Store(dst + 8);
     }
 }

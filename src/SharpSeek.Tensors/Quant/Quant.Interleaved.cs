@@ -21,10 +21,13 @@ public static partial class Quant
     /// <summary>Rows per interleaved group (the file header).</summary>
     public const int InterleaveRows = 16;
 
+    /// <summary>Rows per interleaved group of type t: 16 for Q4_0/Q8_0, 32 for F16/BF16 (their k-major panels).</summary>
+    public static int InterleaveGroup(GgmlType t) => t is GgmlType.F16 or GgmlType.BF16 ? HalfPanel : InterleaveRows;
+
     /// <summary>Whether weights of this type are worth interleaving at load on this machine (the tiles need AVX2).
     /// Q8_0 rows over 4,096 columns too: in isolation their one-row Dot streams faster (0.74–0.89× interleaved at
     /// 1536 × 8960), but in the model interleaving them measured 15.0 against 12.2 tok/s (Qwen Q8_0 decode, t1).
-    /// F16 and BF16 too (rows by eights: Quant.Interleaved.Half.cs).</summary>
+    /// F16 and BF16 too (k-major panels of 32 rows: Quant.Interleaved.Half.cs).</summary>
     public static bool Interleaves(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 or GgmlType.F16 or GgmlType.BF16 && Clamp(Path) >= KernelPath.V256;
 
     static int InterleavedBlockBytes(GgmlType t) => t is GgmlType.Q4_0 or GgmlType.Q8_0 ? BlockBytes(t)
@@ -90,14 +93,14 @@ public static partial class Quant
     static unsafe void MatMulInterleavedRef(GgmlType t, ReadOnlySpan<byte> w, int rows, int cols, ReadOnlySpan<float> x, int n, Span<float> y,
         KernelPath halfPath = KernelPath.Scalar)
     {
-        int rowBytes = checked((int)RowBytes(t, cols)), xBytes = checked((int)RowBytes(GgmlType.Q8_0, cols));
+        bool half = t is GgmlType.F16 or GgmlType.BF16;   // f32 activations as they are
+        int rowBytes = checked((int)RowBytes(t, cols)), xBytes = half ? 0 : checked((int)RowBytes(GgmlType.Q8_0, cols));
         var row = new byte[rowBytes];
         var xq = new byte[(long)xBytes * n];
         fixed (float* px = x)
         fixed (byte* pq = xq)
         fixed (byte* pr = row)
         {
-            bool half = t is GgmlType.F16 or GgmlType.BF16;   // f32 activations as they are
             if (!half) for (int i = 0; i < n; i++) QuantizeActivations(GgmlType.Q8_0, px + (long)i * cols, pq + (long)i * xBytes, cols);
             for (int r = 0; r < rows; r++)
             {
