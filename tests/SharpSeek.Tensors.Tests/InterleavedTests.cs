@@ -37,7 +37,7 @@ public class InterleavedTests
                 Assert.Equal(w.AsSpan((int)(r * rb), (int)rb).ToArray(), row);
             }
             var wd = TestData.Dequantize(t, w, rows * cols);
-            foreach (int n in new[] { 1, 2, 3, 5, 8, 9, 17 })
+            foreach (int n in new[] { 1, 2, 3, 5, 8, 9, 17, 70 })
             {
                 var x = TestData.Gaussian(n * cols, ++seed);
                 var y = new float[n * rows];

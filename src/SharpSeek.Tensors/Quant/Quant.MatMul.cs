@@ -130,47 +130,14 @@ public static partial class Quant
             {
                 int nb = cols / QK;
                 byte** sr = stackalloc byte*[8 * 3];   // per activation row: dx, xd, c8
-                for (int i = 0; i < 8; i++)
-                {
-                    long row = i0 + (i < tx ? i : 0);
-                    sr[i] = side + row * nb * 4;
-                    sr[8 + i] = side + (long)n * nb * 4 + row * nb * 64;
-                    sr[16 + i] = side + (long)n * nb * 68 + row * nb * 16;
-                }
-                if (t == GgmlType.Q4_0 && interleaved && path == KernelPath.V512)   // w: one group of 16 rows (Quant.Interleaved.cs)
-                {
-                    if (tx == 1) TileQ4_0x16<X1>(w, xr, sr, nb, o);
-                    else if (tx == 2) TileQ4_0x16<X2>(w, xr, sr, nb, o);
-                    else if (tx <= 4) TileQ4_0x16<X4>(w, xr, sr, nb, o);
-                    else TileQ4_0x16<X8>(w, xr, sr, nb, o);
-                }
-                else if (t == GgmlType.Q4_0 && interleaved)
-                    for (int h = 0; h < 2; h++)
-                    {
-                        if (tx == 1) TileQ4_0x8<X1>(w, h, xr, sr, nb, o);
-                        else if (tx == 2) TileQ4_0x8<X2>(w, h, xr, sr, nb, o);
-                        else if (tx <= 4) TileQ4_0x8<X4>(w, h, xr, sr, nb, o);
-                        else TileQ4_0x8<X8>(w, h, xr, sr, nb, o);
-                    }
+                SideRecords(side, n, nb, i0, tx, sr);
+                if (interleaved) TileInterleaved(t, w, xr, sr, nb, tx, o, 16, path);   // w: one group of 16 rows (Quant.Interleaved.cs)
                 else if (t == GgmlType.Q4_0)
                 {
                     if (tx == 1) TileQ4_0<X1>(wr, sr, xr, nb, o);
                     else if (tx == 2) TileQ4_0<X2>(wr, sr, xr, nb, o);
                     else if (tx <= 4) TileQ4_0<X4>(wr, sr, xr, nb, o);
                     else TileQ4_0<X8>(wr, sr, xr, nb, o);
-                }
-                else if (interleaved)
-                {
-                    int step = Avx512F.IsSupported ? 8 : Q8Avx2Rows;
-                    for (int s0 = 0; s0 < tx; s0 += step)
-                        for (int h = 0; h < 2; h++)
-                        {
-                            int m = Math.Min(step, tx - s0);
-                            if (m == 1) TileQ8_0x8<X1>(w, h, xr + s0, sr + s0, nb, o + 16 * s0);
-                            else if (m == 2) TileQ8_0x8<X2>(w, h, xr + s0, sr + s0, nb, o + 16 * s0);
-                            else if (m <= 4) TileQ8_0x8<X4>(w, h, xr + s0, sr + s0, nb, o + 16 * s0);
-                            else TileQ8_0x8<X8>(w, h, xr + s0, sr + s0, nb, o + 16 * s0);
-                        }
                 }
                 else
                 {
@@ -203,6 +170,54 @@ public static partial class Quant
         }
         for (int i = 0; i < tx; i++)
             for (int r = 0; r < rw; r++) y[(long)(i0 + i) * ldy + r] = o[i * tw + r];
+    }
+
+    /// <summary>sr[i], sr[8 + i], sr[16 + i]: activation row i0 + i's dx, xd and c8 side records (Q4_0/Q8_0; rows past
+    /// tx repeat row i0).</summary>
+    internal static unsafe void SideRecords(byte* side, int n, int nb, int i0, int tx, byte** sr)
+    {
+        for (int i = 0; i < 8; i++)
+        {
+            long row = i0 + (i < tx ? i : 0);
+            sr[i] = side + row * nb * 4;
+            sr[8 + i] = side + (long)n * nb * 4 + row * nb * 64;
+            sr[16 + i] = side + (long)n * nb * 68 + row * nb * 16;
+        }
+    }
+
+    /// <summary>One interleaved group of 16 Q4_0/Q8_0 rows (w) × tx activation rows (records xr, sr as Tile sets them):
+    /// o[i·ldo + r] = row r · x_i for r &lt; 16, i &lt; tx rounded up to 1, 2, 4 or 8 (rows past tx repeat row 0 and are
+    /// stored too).</summary>
+    internal static unsafe void TileInterleaved(GgmlType t, byte* w, byte** xr, byte** sr, int nb, int tx, float* o, long ldo, KernelPath path)
+    {
+        if (t == GgmlType.Q4_0 && path == KernelPath.V512)
+        {
+            if (tx == 1) TileQ4_0x16<X1>(w, xr, sr, nb, o, ldo);
+            else if (tx == 2) TileQ4_0x16<X2>(w, xr, sr, nb, o, ldo);
+            else if (tx <= 4) TileQ4_0x16<X4>(w, xr, sr, nb, o, ldo);
+            else TileQ4_0x16<X8>(w, xr, sr, nb, o, ldo);
+        }
+        else if (t == GgmlType.Q4_0)
+            for (int h = 0; h < 2; h++)
+            {
+                if (tx == 1) TileQ4_0x8<X1>(w, h, xr, sr, nb, o, ldo);
+                else if (tx == 2) TileQ4_0x8<X2>(w, h, xr, sr, nb, o, ldo);
+                else if (tx <= 4) TileQ4_0x8<X4>(w, h, xr, sr, nb, o, ldo);
+                else TileQ4_0x8<X8>(w, h, xr, sr, nb, o, ldo);
+            }
+        else
+        {
+            int step = Avx512F.IsSupported ? 8 : Q8Avx2Rows;
+            for (int s0 = 0; s0 < tx; s0 += step)
+                for (int h = 0; h < 2; h++)
+                {
+                    int m = Math.Min(step, tx - s0);
+                    if (m == 1) TileQ8_0x8<X1>(w, h, xr + s0, sr + s0, nb, o + ldo * s0, ldo);
+                    else if (m == 2) TileQ8_0x8<X2>(w, h, xr + s0, sr + s0, nb, o + ldo * s0, ldo);
+                    else if (m <= 4) TileQ8_0x8<X4>(w, h, xr + s0, sr + s0, nb, o + ldo * s0, ldo);
+                    else TileQ8_0x8<X8>(w, h, xr + s0, sr + s0, nb, o + ldo * s0, ldo);
+                }
+        }
     }
 
     /// <summary>Activation rows per TileQ8_0x8 pass without AVX-512 (16 vector registers, 8 of them the |w| vectors): 2
@@ -341,7 +356,7 @@ public static partial class Quant
     /// <summary>Half h (rows 8h..8h+7) of one interleaved group of 16 Q4_0 rows (w) × TX activation rows:
     /// o[i·16 + 8h + r] = row 8h + r · x_i. sr: per activation row dx (× 2^56) at sr[i], its c8 records (8·Σx first) at sr[16 + i].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ4_0x8<TX>(byte* w, int h, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
+    static unsafe void TileQ4_0x8<TX>(byte* w, int h, byte** xr, byte** sr, int nb, float* o, long ldo) where TX : struct, ITileRows
     {
         byte* x0 = xr[0] + 2, x1 = xr[1] + 2, x2 = xr[2] + 2, x3 = xr[3] + 2, x4 = xr[4] + 2, x5 = xr[5] + 2, x6 = xr[6] + 2, x7 = xr[7] + 2;
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
@@ -382,14 +397,14 @@ public static partial class Quant
         var k = Vector256.Create(Two56);   // undo the 2^-112 · 2^56 of the scales
         o += 8 * h;
         (a0 * k).Store(o);
-        if (TX.N > 1) (a1 * k).Store(o + 16);
-        if (TX.N > 2) { (a2 * k).Store(o + 32); (a3 * k).Store(o + 48); }
-        if (TX.N > 4) { (a4 * k).Store(o + 64); (a5 * k).Store(o + 80); (a6 * k).Store(o + 96); (a7 * k).Store(o + 112); }
+        if (TX.N > 1) (a1 * k).Store(o + ldo);
+        if (TX.N > 2) { (a2 * k).Store(o + 2 * ldo); (a3 * k).Store(o + 3 * ldo); }
+        if (TX.N > 4) { (a4 * k).Store(o + 4 * ldo); (a5 * k).Store(o + 5 * ldo); (a6 * k).Store(o + 6 * ldo); (a7 * k).Store(o + 7 * ldo); }
     }
 
     /// <summary>One interleaved group of 16 Q4_0 rows (w) × TX activation rows in Vector512: o[i·16 + r] = row r · x_i.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ4_0x16<TX>(byte* w, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
+    static unsafe void TileQ4_0x16<TX>(byte* w, byte** xr, byte** sr, int nb, float* o, long ldo) where TX : struct, ITileRows
     {
         byte* x0 = xr[0] + 2, x1 = xr[1] + 2, x2 = xr[2] + 2, x3 = xr[3] + 2, x4 = xr[4] + 2, x5 = xr[5] + 2, x6 = xr[6] + 2, x7 = xr[7] + 2;
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
@@ -428,9 +443,9 @@ public static partial class Quant
         }
         var k = Vector512.Create(Two56);
         (a0 * k).Store(o);
-        if (TX.N > 1) (a1 * k).Store(o + 16);
-        if (TX.N > 2) { (a2 * k).Store(o + 32); (a3 * k).Store(o + 48); }
-        if (TX.N > 4) { (a4 * k).Store(o + 64); (a5 * k).Store(o + 80); (a6 * k).Store(o + 96); (a7 * k).Store(o + 112); }
+        if (TX.N > 1) (a1 * k).Store(o + ldo);
+        if (TX.N > 2) { (a2 * k).Store(o + 2 * ldo); (a3 * k).Store(o + 3 * ldo); }
+        if (TX.N > 4) { (a4 * k).Store(o + 4 * ldo); (a5 * k).Store(o + 5 * ldo); (a6 * k).Store(o + 6 * ldo); (a7 * k).Store(o + 7 * ldo); }
     }
 
     /// <summary>
@@ -592,7 +607,7 @@ public static partial class Quant
     /// <summary>Half h (rows 8h..8h+7) of one interleaved group of 16 Q8_0 rows (w) × TX activation rows:
     /// o[i·16 + 8h + r] = row 8h + r · x_i; sr[i]: dx × 2^56.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void TileQ8_0x8<TX>(byte* w, int h, byte** xr, byte** sr, int nb, float* o) where TX : struct, ITileRows
+    static unsafe void TileQ8_0x8<TX>(byte* w, int h, byte** xr, byte** sr, int nb, float* o, long ldo) where TX : struct, ITileRows
     {
         byte* x0 = xr[0] + 2, x1 = xr[1] + 2, x2 = xr[2] + 2, x3 = xr[3] + 2, x4 = xr[4] + 2, x5 = xr[5] + 2, x6 = xr[6] + 2, x7 = xr[7] + 2;
         float* d0 = (float*)sr[0], d1 = (float*)sr[1], d2 = (float*)sr[2], d3 = (float*)sr[3];
@@ -629,9 +644,9 @@ public static partial class Quant
         var k = Vector256.Create(Two56);   // undo the 2^-112 · 2^56 of the scales
         o += 8 * h;
         (a0 * k).Store(o);
-        if (TX.N > 1) (a1 * k).Store(o + 16);
-        if (TX.N > 2) { (a2 * k).Store(o + 32); (a3 * k).Store(o + 48); }
-        if (TX.N > 4) { (a4 * k).Store(o + 64); (a5 * k).Store(o + 80); (a6 * k).Store(o + 96); (a7 * k).Store(o + 112); }
+        if (TX.N > 1) (a1 * k).Store(o + ldo);
+        if (TX.N > 2) { (a2 * k).Store(o + 2 * ldo); (a3 * k).Store(o + 3 * ldo); }
+        if (TX.N > 4) { (a4 * k).Store(o + 4 * ldo); (a5 * k).Store(o + 5 * ldo); (a6 * k).Store(o + 6 * ldo); (a7 * k).Store(o + 7 * ldo); }
     }
 
     /// <summary>

@@ -232,6 +232,11 @@ public static partial class Quant
             }
             const int Pass = 64;
             int tx = TileX(Type);
+            if (Interleaved && Path >= KernelPath.V256)
+            {
+                InterleavedPasses(w, y, rows, start, end, gr, tx, Pass);
+                return;
+            }
             for (int xs = 0; xs < N; xs += Pass)
             {
                 int xe = Math.Min(N, xs + Pass);
@@ -240,6 +245,37 @@ public static partial class Quant
                     int r0 = g * gr, rw = Math.Min(gr, rows - r0);
                     for (int i0 = xs; i0 < xe; i0 += tx)
                         Tile(Type, w + r0 * RowBytes, RowBytes, rw, X, XBytes, Side, N, i0, Math.Min(tx, xe - i0), Cols, y + r0, rows, Interleaved, Path);
+                }
+            }
+        }
+
+        /// <summary>Interleaved Q4_0/Q8_0 groups [start, end) × passes of the activation rows: each pass's tile records
+        /// set up once, each tile's outputs stored straight into y (a tile of 3, 5, 6 or 7 rows, whose kernel also
+        /// computes a repeated row, goes through Tile's buffer).</summary>
+        readonly void InterleavedPasses(byte* w, float* y, int rows, int start, int end, int gr, int tx, int pass)
+        {
+            int nb = Cols / QK, tiles = (pass + tx - 1) / tx;
+            byte** xr = stackalloc byte*[tiles * 8];
+            byte** sr = stackalloc byte*[tiles * 24];
+            for (int xs = 0; xs < N; xs += pass)
+            {
+                int xe = Math.Min(N, xs + pass);
+                for (int k = 0, i0 = xs; i0 < xe; k++, i0 += tx)
+                {
+                    int m = Math.Min(tx, xe - i0);
+                    for (int i = 0; i < 8; i++) xr[k * 8 + i] = X + (long)(i0 + (i < m ? i : 0)) * XBytes;
+                    SideRecords(Side, N, nb, i0, m, sr + k * 24);
+                }
+                for (int g = start; g < end; g++)
+                {
+                    int r0 = g * gr;
+                    byte* wg = w + r0 * RowBytes;
+                    for (int k = 0, i0 = xs; i0 < xe; k++, i0 += tx)
+                    {
+                        int m = Math.Min(tx, xe - i0);
+                        if (m is 1 or 2 or 4 or 8) TileInterleaved(Type, wg, xr + k * 8, sr + k * 24, nb, m, y + (long)i0 * rows + r0, rows, Path);
+                        else Tile(Type, wg, RowBytes, gr, X, XBytes, Side, N, i0, m, Cols, y + r0, rows, Interleaved, Path);
+                    }
                 }
             }
         }
