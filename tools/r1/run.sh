@@ -6,6 +6,7 @@
 #   bash tools/r1/run.sh "grpo evaluate"   # some stages (the list at the bottom)
 #   R=runs/r1-v9 PRETRAIN_CONFIG=tools/r1/pretrain-large.json bash tools/r1/run.sh   # run 9: the larger model
 #   R=runs/r1-v9 bash tools/r1/run.sh "start_from_run9 grpo_arith grpo_mixed embed_run10b"   # runs 10, 10b: the embedded model
+#   R=runs/r1-v9 bash tools/r1/run.sh "short_pretrain short_grpo_arith"   # run 12: the larger model after 800 pretraining steps
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
@@ -92,6 +93,18 @@ student_grpo_task() {  # GRPO from the student's ≤ 20 % cold start on one task
 }
 student_grpo_arith() { student_grpo_task arith arithmetic 600 100; }       # run 11 (arithmetic 0.11 after the cold start)
 student_grpo_countdown() { student_grpo_task countdown countdown3 1200 40; }    # run 11b (Countdown-3 0.17; its searches run to ~850 tokens)
+short_pretrain() {    # run 12: run 9's larger model (pretrain-large.json) pretrained for 800 steps instead of 5,000 (its loss still
+                     # falling), then the same cold start: a <= 20 % start with the capacity the student lacks
+  local c="$R/pretrain-large-800.json"
+  sed -e 's|"\.\./\.\./runs/r1/|"|g' -e 's|"steps": 5000|"steps": 800|' -e 's|"out_dir": "pretrain"|"out_dir": "pretrain-800"|' \
+    -e 's|"checkpoint_every": 250|"checkpoint_every": 200|' tools/r1/pretrain-large.json > "$c"
+  S train --config "$c" --plain
+  S sft --model "$(latest $R/pretrain-800)" --data $R/data/cold_start.jsonl --out $R/coldstart-800 --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
+}
+short_grpo_arith() { # run 12: 30 minutes of GRPO on arithmetic from that cold start, run 11's settings (accuracy reward only)
+  retry S grpo --model "$(latest $R/coldstart-800)" --out $R/grpo-arith-800 --tasks arithmetic --rewards accuracy=1 \
+    --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 50 --eval-n 50 --eval-k 4
+}
 evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
   for m in coldstart grpo sft-more distill/sft student-coldstart student-grpo; do
     for t in arithmetic countdown3 countdown4 linear evaluate lookup; do
