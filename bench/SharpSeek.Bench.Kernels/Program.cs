@@ -28,7 +28,15 @@ static unsafe class Program
         Line($"SharpSeek kernel bench — {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSArchitecture}, " +
              $".NET {Environment.Version}, kernel path {Quant.KernelPathName}, quick={Quick}");
         if (args.Contains("--dots")) { DotPaths(); return 0; }
-        if (args.Contains("--matmul")) { MatMulTable(args); return 0; }
+        if (args.Contains("--matmul"))
+        {
+            try { MatMulTable(args); return 0; }
+            catch (Exception e) when (e is FormatException or ArgumentException or IndexOutOfRangeException)
+            {   // a malformed --n / --types / --shapes / --threads value
+                Console.Error.WriteLine($"error: bad --matmul arguments ({e.Message}); e.g. --n 1,128 --types Q4_0,F16 --shapes 1536x8960 --threads 1,2");
+                return 2;
+            }
+        }
         if (args.Contains("--gemm")) { GemmTable(); return 0; }
         using var pool1 = new WorkerPool(1);
         using var pool2 = new WorkerPool(2);
@@ -362,12 +370,20 @@ static unsafe class Program
             : new[] { (1536, 8960), (4096, 4096) };
         bool compare = args.Contains("--compare");
         at = Array.IndexOf(args, "--threads");
-        int threads = at >= 0 ? int.Parse(args[at + 1]) : 1;
+        foreach (int threads in at >= 0 ? args[at + 1].Split(',').Select(int.Parse).ToArray() : [1])
+            MatMulTable(args, ns, types, shapes, compare, threads);
+        int mdAt = Array.IndexOf(args, "--markdown");
+        if (mdAt >= 0) File.WriteAllText(args[mdAt + 1], string.Join("\n", Md) + "\n");
+    }
+
+    static void MatMulTable(string[] args, int[] ns, GgmlType[] types, (int rows, int cols)[] shapes, bool compare, int threads)
+    {
+        if (threads < 1) throw new ArgumentException($"--threads {threads}: at least 1");
         using var pool = threads > 1 ? new WorkerPool(threads) : null;   // t > 1: wall clock
         string tn = $"t{threads}";
         if (args.Contains("--multirow")) Quant.MultiRowDecode = true;
         if (args.Contains("--rowdecode")) Quant.MultiRowDecode = false;
-        Md.Add("| type | rows×cols | n | t1 GFLOP/s | t1 GB/s of weights | " + (compare ? "one Dot per pair t1 GFLOP/s | speed-up |" : ""));
+        Md.Add($"| type | rows×cols | n | {tn} GFLOP/s | {tn} GB/s of weights | " + (compare ? "one Dot per pair t1 GFLOP/s | speed-up |" : ""));
         foreach (var t in types)
             foreach (var (rows, cols) in shapes)
             {
@@ -398,8 +414,6 @@ static unsafe class Program
                     Md.Add($"| {t} | {rows}×{cols} | {n} | {flops / s / 1e9:F1} | {bytes / s / 1e9:F1} |{extra}");
                 }
             }
-        int mdAt = Array.IndexOf(args, "--markdown");
-        if (mdAt >= 0) File.WriteAllText(args[mdAt + 1], string.Join("\n", Md) + "\n");
     }
 
     // ---- GEMM ----
