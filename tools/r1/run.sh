@@ -6,7 +6,7 @@
 #   bash tools/r1/run.sh "grpo evaluate"   # some stages (the list at the bottom)
 #   R=runs/r1-v9 PRETRAIN_CONFIG=tools/r1/pretrain-large.json bash tools/r1/run.sh   # run 9: the larger model
 #   R=runs/r1-v9 bash tools/r1/run.sh "start_from_run9 grpo_arith grpo_mixed embed_run10b"   # runs 10, 10b: the embedded model
-#   R=runs/r1-v9 bash tools/r1/run.sh "short_pretrain short_grpo_arith"   # run 12: the larger model after 800 pretraining steps
+#   R=runs/r1-v9 bash tools/r1/run.sh "short_pretrain short_grpo_arith short_sft_baseline"   # run 12: the larger model after 800 pretraining steps
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
@@ -104,6 +104,9 @@ short_pretrain() {    # run 12: run 9's larger model (pretrain-large.json) pretr
 short_grpo_arith() { # run 12: 30 minutes of GRPO on arithmetic from that cold start, run 11's settings (accuracy reward only)
   retry S grpo --model "$(latest $R/coldstart-800)" --out $R/grpo-arith-800 --tasks arithmetic --rewards accuracy=1 \
     --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 50 --eval-n 50 --eval-k 4
+}
+short_sft_baseline() { # run 12's baseline: the same 30 minutes of further SFT on the cold-start traces, from the same cold start
+  S sft --model "$(latest $R/coldstart-800)" --data $R/data/cold_start.jsonl --out $R/sft-more-800 --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
 }
 evaluate() {      # the before/after table: 100 held-out problems per task, k = 4 at T 0.6 / top-p 0.95, plus greedy
   for m in coldstart grpo sft-more distill/sft student-coldstart student-grpo; do
