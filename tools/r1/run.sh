@@ -6,7 +6,7 @@
 #   bash tools/r1/run.sh "grpo evaluate"   # some stages (the list at the bottom)
 #   R=runs/r1-v9 PRETRAIN_CONFIG=tools/r1/pretrain-large.json bash tools/r1/run.sh   # run 9: the larger model
 #   R=runs/r1-v9 bash tools/r1/run.sh "start_from_run9 grpo_arith grpo_mixed embed_run10b"   # runs 10, 10b: the embedded model
-#   R=runs/r1-v9 bash tools/r1/run.sh "short_pretrain short_grpo_arith short_sft_baseline"   # run 12: the larger model after 800 pretraining steps
+#   R=runs/r1-v9 bash tools/r1/run.sh "short_pretrain short_grpo_arith short_sft_baseline short_grpo_arith_t06"   # run 12, 12b: the larger model after 800 pretraining steps
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet build -c Release src/SharpSeek.Cli -v q -nologo >/dev/null
@@ -103,6 +103,11 @@ short_pretrain() {    # run 12: run 9's larger model (pretrain-large.json) pretr
 }
 short_grpo_arith() { # run 12: 30 minutes of GRPO on arithmetic from that cold start, run 11's settings (accuracy reward only)
   retry S grpo --model "$(latest $R/coldstart-800)" --out $R/grpo-arith-800 --tasks arithmetic --rewards accuracy=1 \
+    --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 50 --eval-n 50 --eval-k 4
+}
+short_grpo_arith_t06() { # run 12b: as short_grpo_arith, rollouts at the evaluation's T 0.6 / top-p 0.95 (the cold start's T 1.0 samples
+                         # are right 1 time in 64, its T 0.6 ones 1 in 14)
+  retry S grpo --model "$(latest $R/coldstart-800)" --out $R/grpo-arith-800-t06 --tasks arithmetic --rewards accuracy=1 --temperature 0.6 --top-p 0.95 \
     --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 50 --eval-n 50 --eval-k 4
 }
 short_sft_baseline() { # run 12's baseline: the same 30 minutes of further SFT on the cold-start traces, from the same cold start
