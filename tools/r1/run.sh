@@ -101,14 +101,15 @@ short_pretrain() {    # run 12: run 9's larger model (pretrain-large.json) pretr
   S train --config "$c" --plain
   S sft --model "$(latest $R/pretrain-800)" --data $R/data/cold_start.jsonl --out $R/coldstart-800 --steps 150 --lr 5e-4 --min-lr 5e-5 --warmup 10
 }
-short_grpo_arith() { # run 12: 30 minutes of GRPO on arithmetic from that cold start, run 11's settings (accuracy reward only)
-  retry S grpo --model "$(latest $R/coldstart-800)" --out $R/grpo-arith-800 --tasks arithmetic --rewards accuracy=1 \
+short_grpo() {       # run 12's GRPO from the short-pretraining cold start: out dir, then extra grpo options
+  local out=$1; shift
+  retry S grpo --model "$(latest $R/coldstart-800)" --out $R/$out --tasks arithmetic --rewards accuracy=1 "$@" \
     --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 50 --eval-n 50 --eval-k 4
 }
-short_grpo_arith_t06() { # run 12b: as short_grpo_arith, rollouts at the evaluation's T 0.6 / top-p 0.95 (the cold start's T 1.0 samples
-                         # are right 1 time in 64, its T 0.6 ones 1 in 14)
-  retry S grpo --model "$(latest $R/coldstart-800)" --out $R/grpo-arith-800-t06 --tasks arithmetic --rewards accuracy=1 --temperature 0.6 --top-p 0.95 \
-    --minutes "$GRPO_MINUTES" --steps 8000 --group 8 --prompts 8 --lr 1e-4 --beta 0.04 --max-tokens 600 --eval-every 50 --eval-n 50 --eval-k 4
+short_grpo_arith() { short_grpo grpo-arith-800; }   # run 12: 30 minutes of GRPO on arithmetic, run 11's settings (accuracy reward only)
+short_grpo_arith_t06() {   # run 12b: the same with rollouts at the evaluation's T 0.6 / top-p 0.95 (the cold start's T 1.0
+                           # samples are right 1 time in 64, its T 0.6 ones 1 in 14)
+  short_grpo grpo-arith-800-t06 --temperature 0.6 --top-p 0.95
 }
 short_sft_baseline() { # run 12's baseline: the same 30 minutes of further SFT on the cold-start traces, from the same cold start
   S sft --model "$(latest $R/coldstart-800)" --data $R/data/cold_start.jsonl --out $R/sft-more-800 --steps 100000 --lr 5e-5 --min-lr 5e-5 --warmup 0 --minutes "$GRPO_MINUTES"
